@@ -1,0 +1,49 @@
+import type { ActivationKind, Backend, Matrix } from "@hts/kernels";
+import type { NetworkParams, ParamGradients } from "./params.js";
+
+/**
+ * An energy function of a layered network: the component the EP trainer is written
+ * against. A researcher swaps in a new energy by implementing this interface; the trainer
+ * needs nothing else.
+ */
+export interface Energy {
+  /** Short name recorded in configurations, e.g. `hopfield`. */
+  readonly name: string;
+  /** The activation rho the energy uses. */
+  readonly activation: ActivationKind;
+  /**
+   * Binds the energy to a backend, parameters and a batch size, allocating its work
+   * space once. The bound energy reads `params` live: after the parameters change, call
+   * {@link BoundEnergy.setInput} again (it recomputes what depends on x and the weights).
+   */
+  bind(backend: Backend, params: NetworkParams, batch: number): BoundEnergy;
+}
+
+/** Options of {@link BoundEnergy.paramGradient}. */
+export interface ParamGradientOptions {
+  /** Multiplies the gradient (default 1). */
+  readonly scale?: number;
+  /** Add to `out` instead of overwriting it (default false). */
+  readonly accumulate?: boolean;
+}
+
+/**
+ * An energy bound to a backend, parameters, a batch size and a current input x. States
+ * are lists of B x n_l matrices for l = 1..L (the input is not part of the state).
+ */
+export interface BoundEnergy {
+  readonly batch: number;
+  /** Sets the clamped input x (B x n_0) and recomputes the input-dependent terms. */
+  setInput(x: Matrix): void;
+  /** E(s), averaged over the batch (reads back). */
+  value(state: readonly Matrix[]): number;
+  /** dE/ds_l for l = 1..L into `out` (same shapes as the state). */
+  stateGradient(state: readonly Matrix[], out: readonly Matrix[]): void;
+  /**
+   * The pre-activation u_l whose image rho(u_l) is the fixed-point target of layer l,
+   * used by the leaky update `s_l <- s_l + dt_l (rho(u_l) - s_l)`.
+   */
+  drive(state: readonly Matrix[], out: readonly Matrix[]): void;
+  /** dE/dW_l and dE/db_l, averaged over the batch, into `out`. */
+  paramGradient(state: readonly Matrix[], out: ParamGradients, options?: ParamGradientOptions): void;
+}

@@ -1,0 +1,11 @@
+export { COSTS, createCost, softmaxCrossEntropy, squaredError } from "./cost.js";
+export type { BoundCost, Cost, CostName } from "./cost.js";
+export { createEnergy, ENERGIES } from "./create-energy.js";
+export type { EnergyName } from "./create-energy.js";
+export type { BoundEnergy, Energy, ParamGradientOptions } from "./energy.js";
+export { EnergyError } from "./errors.js";
+export type { EnergyErrorCode } from "./errors.js";
+export { ACTIVATIONS, hopfieldEnergy, primitiveEnergy } from "./layered-energy.js";
+export type { EnergyOptions } from "./layered-energy.js";
+export { allocParamGradients, allocState, validateSizes } from "./params.js";
+export type { NetworkParams, ParamGradients } from "./params.js";

@@ -1,0 +1,210 @@
+import type { ActivationKind, Backend, Matrix } from "@hts/kernels";
+import type { BoundEnergy, Energy, ParamGradientOptions } from "./energy.js";
+import { EnergyError } from "./errors.js";
+import { type NetworkParams, type ParamGradients, validateSizes } from "./params.js";
+
+/** The activations an energy accepts. */
+export const ACTIVATIONS: readonly ActivationKind[] = ["hard-sigmoid", "sigmoid", "tanh"];
+
+/** Options of the built-in energies. */
+export interface EnergyOptions {
+  /** The activation rho (default `hard-sigmoid`). */
+  readonly activation?: ActivationKind;
+}
+
+/**
+ * Both built-in energies share one layered structure. With a(s) = rho(s) (Hopfield) or
+ * a(s) = s (primitive function) and the neighbour signal
+ *     n_l = a(s_{l-1}) W_l + a(s_{l+1}) W_{l+1}^T + b_l   (no second term for l = L),
+ * the energy is E = 1/2 sum ||s_l||^2 - sum a(s_{l-1}) W_l . a(s_l) - sum b_l . a(s_l), its
+ * state gradient s_l - a'(s_l) (.) n_l, its drive n_l, its parameter gradients
+ * -a(s_{l-1})^T a(s_l) / B and -mean a(s_l).
+ */
+class LayeredEnergy implements Energy {
+  readonly name: string;
+  readonly activation: ActivationKind;
+  readonly #rhoOfState: boolean;
+
+  constructor(name: string, activation: ActivationKind, rhoOfState: boolean) {
+    this.name = name;
+    this.activation = activation;
+    this.#rhoOfState = rhoOfState;
+  }
+
+  bind(backend: Backend, params: NetworkParams, batch: number): BoundEnergy {
+    validateSizes(params.sizes, `${this.name}.bind`);
+    if (!Number.isInteger(batch) || batch < 1) {
+      throw new EnergyError("HTS_INVALID_ARGUMENT", `${this.name}.bind: batch must be a positive integer, got ${String(batch)}`, {
+        parameter: "batch",
+        value: batch,
+        expected: "positive integer",
+      });
+    }
+    return new BoundLayeredEnergy(backend, params, batch, this.activation, this.#rhoOfState, this.name);
+  }
+}
+
+class BoundLayeredEnergy implements BoundEnergy {
+  readonly batch: number;
+  readonly #be: Backend;
+  readonly #p: NetworkParams;
+  readonly #kind: ActivationKind;
+  readonly #rho: boolean;
+  readonly #name: string;
+  readonly #L: number;
+  /** a(x) (B x n_0), and a(x) W_1 + b_1 (B x n_1): constant during a relaxation. */
+  readonly #ax: Matrix;
+  readonly #inputDrive: Matrix;
+  #x: Matrix | null = null;
+  /** a(s_l), a'(s_l) and a B x n_l scratch per layer. */
+  readonly #a: Matrix[];
+  readonly #da: Matrix[];
+  readonly #tmp: Matrix[];
+
+  constructor(backend: Backend, params: NetworkParams, batch: number, kind: ActivationKind, rho: boolean, name: string) {
+    this.batch = batch;
+    this.#be = backend;
+    this.#p = params;
+    this.#kind = kind;
+    this.#rho = rho;
+    this.#name = name;
+    const sizes = params.sizes;
+    this.#L = sizes.length - 1;
+    this.#ax = backend.matrix(batch, sizes[0] as number);
+    this.#inputDrive = backend.matrix(batch, sizes[1] as number);
+    this.#a = sizes.slice(1).map((n) => backend.matrix(batch, n));
+    this.#da = sizes.slice(1).map((n) => backend.matrix(batch, n));
+    this.#tmp = sizes.slice(1).map((n) => backend.matrix(batch, n));
+  }
+
+  setInput(x: Matrix): void {
+    const n0 = this.#p.sizes[0] as number;
+    if (x.rows !== this.batch || x.cols !== n0) {
+      throw new EnergyError(
+        "HTS_SHAPE_MISMATCH",
+        `${this.#name}.setInput: x must be ${this.batch} x ${n0}, got ${x.rows} x ${x.cols}`,
+        { parameter: "x", value: [x.rows, x.cols], expected: `${this.batch} x ${n0}` },
+      );
+    }
+    this.#x = x;
+    const be = this.#be;
+    if (this.#rho) be.activate(this.#kind, x, this.#ax);
+    else be.copy(x, this.#ax);
+    be.broadcastRows(this.#p.b[0] as Matrix, this.#inputDrive);
+    be.gemm(this.#ax, this.#p.W[0] as Matrix, this.#inputDrive, { beta: 1 });
+  }
+
+  #input(): Matrix {
+    if (this.#x === null) {
+      throw new EnergyError("HTS_INVALID_ARGUMENT", `${this.#name}: call setInput(x) before using the bound energy`, {
+        parameter: "x",
+        value: null,
+        expected: "a B x n_0 input matrix",
+      });
+    }
+    return this.#ax;
+  }
+
+  /** a(s_l) into #a (or the state itself for the primitive function). */
+  #activations(state: readonly Matrix[]): readonly Matrix[] {
+    if (!this.#rho) return state;
+    for (let l = 0; l < this.#L; l++) this.#be.activate(this.#kind, state[l] as Matrix, this.#a[l] as Matrix);
+    return this.#a;
+  }
+
+  /** n_l into out[l - 1]. */
+  #neighbourSignal(a: readonly Matrix[], out: readonly Matrix[]): void {
+    this.#input();
+    const be = this.#be;
+    const { W, b } = this.#p;
+    for (let l = 1; l <= this.#L; l++) {
+      const o = out[l - 1] as Matrix;
+      if (l === 1) be.copy(this.#inputDrive, o);
+      else {
+        be.broadcastRows(b[l - 1] as Matrix, o);
+        be.gemm(a[l - 2] as Matrix, W[l - 1] as Matrix, o, { beta: 1 });
+      }
+      if (l < this.#L) be.gemm(a[l] as Matrix, W[l] as Matrix, o, { transB: true, beta: 1 });
+    }
+  }
+
+  value(state: readonly Matrix[]): number {
+    const ax = this.#input();
+    const be = this.#be;
+    const { W, b } = this.#p;
+    const a = this.#activations(state);
+    let e = 0;
+    for (let l = 1; l <= this.#L; l++) {
+      const s = state[l - 1] as Matrix;
+      const al = a[l - 1] as Matrix;
+      const t = this.#tmp[l - 1] as Matrix;
+      e += 0.5 * be.dot(s, s);
+      be.broadcastRows(b[l - 1] as Matrix, t);
+      be.gemm(l === 1 ? ax : (a[l - 2] as Matrix), W[l - 1] as Matrix, t, { beta: 1 });
+      e -= be.dot(t, al);
+    }
+    return e / this.batch;
+  }
+
+  stateGradient(state: readonly Matrix[], out: readonly Matrix[]): void {
+    const be = this.#be;
+    const a = this.#activations(state);
+    this.#neighbourSignal(a, out);
+    for (let l = 0; l < this.#L; l++) {
+      const o = out[l] as Matrix;
+      if (this.#rho) {
+        be.activateDerivative(this.#kind, state[l] as Matrix, this.#da[l] as Matrix);
+        be.mul(this.#da[l] as Matrix, o, o);
+      }
+      be.axpby(1, state[l] as Matrix, -1, o, o);
+    }
+  }
+
+  drive(state: readonly Matrix[], out: readonly Matrix[]): void {
+    this.#neighbourSignal(this.#activations(state), out);
+  }
+
+  paramGradient(state: readonly Matrix[], out: ParamGradients, options: ParamGradientOptions = {}): void {
+    const ax = this.#input();
+    const be = this.#be;
+    const scale = -(options.scale ?? 1) / this.batch;
+    const beta = options.accumulate ? 1 : 0;
+    const a = this.#activations(state);
+    for (let l = 1; l <= this.#L; l++) {
+      const below = l === 1 ? ax : (a[l - 2] as Matrix);
+      be.gemm(below, a[l - 1] as Matrix, out.W[l - 1] as Matrix, { transA: true, alpha: scale, beta });
+      be.columnSums(a[l - 1] as Matrix, out.b[l - 1] as Matrix, scale, beta);
+    }
+  }
+}
+
+function checkActivation(where: string, activation: unknown): ActivationKind {
+  if (!ACTIVATIONS.includes(activation as ActivationKind)) {
+    throw new EnergyError(
+      "HTS_INVALID_ARGUMENT",
+      `${where}: activation must be one of ${ACTIVATIONS.join(", ")}, got ${JSON.stringify(activation)}`,
+      { parameter: "activation", value: activation, expected: ACTIVATIONS.join(" | ") },
+    );
+  }
+  return activation as ActivationKind;
+}
+
+/**
+ * The Hopfield energy of Scellier & Bengio (2017):
+ * E(s) = 1/2 sum ||s_l||^2 - sum rho(s_{l-1})^T W_l rho(s_l) - sum b_l^T rho(s_l),
+ * with s_0 = x. Its leaky drive is rho(s_{l-1}) W_l + rho(s_{l+1}) W_{l+1}^T + b_l.
+ */
+export function hopfieldEnergy(options: EnergyOptions = {}): Energy {
+  return new LayeredEnergy("hopfield", checkActivation("hopfieldEnergy", options.activation ?? "hard-sigmoid"), true);
+}
+
+/**
+ * The primitive function Phi(s) = sum s_{l-1}^T W_l s_l + sum b_l^T s_l (Ernoult et al. 2019,
+ * Laborieux et al. 2021), used as the energy E = 1/2 sum ||s_l||^2 - Phi(s). Its drive
+ * dPhi/ds_l gives the leaky fixed point s = rho(dPhi/ds); its parameter gradient is
+ * -dPhi/dtheta. With the gradient rule its fixed points are s = clip(dPhi/ds) (equal to
+ * rho(dPhi/ds) for the hard sigmoid).
+ */
+export function primitiveEnergy(options: EnergyOptions = {}): Energy {
+  return new LayeredEnergy("primitive", checkActivation("primitiveEnergy", options.activation ?? "hard-sigmoid"), false);
+}

@@ -1,0 +1,135 @@
+/** Numeric precision of a backend's storage. */
+export type Precision = "float32" | "float64";
+
+/** A host-side array of a backend's precision. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** The element-wise activations EP uses (SPEC section 1). */
+export type ActivationKind = "hard-sigmoid" | "sigmoid" | "tanh";
+
+/**
+ * A dense row-major matrix owned by a backend. It is an opaque handle: its values live
+ * wherever the backend keeps them (host memory, a GPU texture) and are reached only
+ * through {@link Backend.read} and {@link Backend.write}. A minibatch state is B x n; a
+ * bias or a dt vector is 1 x n; the weight W_l is n_{l-1} x n_l (row-vector convention,
+ * `s_l = s_{l-1} W_l`).
+ */
+export interface Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  /** The backend that created this matrix. */
+  readonly backend: string;
+}
+
+/** Options of {@link Backend.gemm}: `out = alpha * op(a) op(b) + beta * out`. */
+export interface GemmOptions {
+  /** Use a^T instead of a. */
+  readonly transA?: boolean;
+  /** Use b^T instead of b. */
+  readonly transB?: boolean;
+  /** Scale of the product (default 1). */
+  readonly alpha?: number;
+  /** Scale of the previous `out` (default 0: overwrite). */
+  readonly beta?: number;
+}
+
+/** Options of {@link Backend.eulerStep}. */
+export interface EulerStepOptions {
+  /** Multiplies the velocity: `out = s + scale * dt (.) v` (default 1). */
+  readonly scale?: number;
+  /** Clip the result to [lo, hi] (the gradient rule clips; the leaky rule does not). */
+  readonly clip?: readonly [number, number];
+}
+
+/** Hyper-parameters of {@link Backend.sgdStep}. */
+export interface SgdStepOptions {
+  readonly lr: number;
+  /** Heavy-ball momentum (0 = plain SGD; then `velocity` may be null). */
+  readonly momentum: number;
+  /** L2 weight decay added to the gradient: g + weightDecay * p. */
+  readonly weightDecay: number;
+}
+
+/** Hyper-parameters of {@link Backend.adamStep}. */
+export interface AdamStepOptions {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly weightDecay: number;
+  /** 1-based step count, for bias correction. */
+  readonly step: number;
+}
+
+/**
+ * The few primitives Equilibrium Propagation needs. The trainer in `@hts/ep` and the
+ * energies in `@hts/energy` are written against this interface only, so a backend (CPU,
+ * float64 reference, GPU, your own) plugs in without changing them. Every method writes
+ * into an `out` matrix that the caller allocated once: nothing allocates in the
+ * relaxation loop, and a GPU backend keeps all matrices on the device. Only the methods
+ * that return host values (`read`, `sum`, `dot`, `maxAbsDiff`, `findNonFinite`,
+ * `argmaxRows`) read back.
+ *
+ * Backends trust the caller's shapes in the hot path: callers allocate every matrix once,
+ * with shapes derived from the layer sizes, and validate at their public entry points.
+ */
+export interface Backend {
+  /** Short name, e.g. `cpu-f32`, `reference-f64`, `gpu`. */
+  readonly name: string;
+  readonly precision: Precision;
+
+  /** Allocates a rows x cols matrix, zero-filled or filled with `values` (row-major). */
+  matrix(rows: number, cols: number, values?: ArrayLike<number>): Matrix;
+  /** Copies host values (row-major, rows*cols of them) into `m`. */
+  write(m: Matrix, values: ArrayLike<number>): void;
+  /** Reads `m` back into a new host array of the backend's precision. */
+  read(m: Matrix): FloatArray;
+  /** Frees `m` (a no-op on the CPU). */
+  dispose(m: Matrix): void;
+  /** `dst = src` (same shape). */
+  copy(src: Matrix, dst: Matrix): void;
+  /** Sets every entry of `m` to `value`. */
+  fill(m: Matrix, value: number): void;
+
+  /** General matrix product `out = alpha op(a) op(b) + beta out`. */
+  gemm(a: Matrix, b: Matrix, out: Matrix, options?: GemmOptions): void;
+  /** `out[i, :] = v[0, :]` for every row i (v is 1 x out.cols). */
+  broadcastRows(v: Matrix, out: Matrix): void;
+  /** `out = alpha a + beta b`, element-wise (same shapes; `out` may alias a or b). */
+  axpby(alpha: number, a: Matrix, beta: number, b: Matrix, out: Matrix): void;
+  /** `out = a (.) b`, element-wise. */
+  mul(a: Matrix, b: Matrix, out: Matrix): void;
+  /** `out = rho(x)`. */
+  activate(kind: ActivationKind, x: Matrix, out: Matrix): void;
+  /** `out = rho'(x)`; for the hard sigmoid 1 on the closed interval [0, 1], else 0. */
+  activateDerivative(kind: ActivationKind, x: Matrix, out: Matrix): void;
+  /** Row-wise softmax. */
+  softmaxRows(x: Matrix, out: Matrix): void;
+  /**
+   * The fused per-neuron explicit Euler step: `out = clip(s + scale dt (.) v)`, with the
+   * 1 x n vector `dt` broadcast over the batch rows.
+   */
+  eulerStep(s: Matrix, v: Matrix, dt: Matrix, out: Matrix, options?: EulerStepOptions): void;
+  /** `out (1 x n) = alpha * sum over rows of x + beta * out`. */
+  columnSums(x: Matrix, out: Matrix, alpha?: number, beta?: number): void;
+  /** One SGD (optionally momentum, weight decay) step on `param` in place. */
+  sgdStep(param: Matrix, grad: Matrix, velocity: Matrix | null, options: SgdStepOptions): void;
+  /** One Adam step on `param` in place, `m` and `v` its moment estimates. */
+  adamStep(param: Matrix, grad: Matrix, m: Matrix, v: Matrix, options: AdamStepOptions): void;
+
+  /** Sum of all entries (read-back). */
+  sum(m: Matrix): number;
+  /** Sum of the element-wise product (read-back). */
+  dot(a: Matrix, b: Matrix): number;
+  /** max |a - b| over all entries (read-back). */
+  maxAbsDiff(a: Matrix, b: Matrix): number;
+  /** Index of the first non-finite entry, or -1 (read-back). */
+  findNonFinite(m: Matrix): number;
+  /** Column index of the largest entry of each row (read-back). */
+  argmaxRows(m: Matrix): Int32Array;
+}
+
+/** Range of an activation: where states live and where the gradient rule clips. */
+export function activationRange(kind: ActivationKind): readonly [number, number] {
+  return kind === "tanh" ? [-1, 1] : [0, 1];
+}

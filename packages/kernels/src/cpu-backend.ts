@@ -1,0 +1,347 @@
+import type {
+  ActivationKind,
+  AdamStepOptions,
+  Backend,
+  EulerStepOptions,
+  FloatArray,
+  GemmOptions,
+  Matrix,
+  Precision,
+  SgdStepOptions,
+} from "./backend.js";
+import { KernelError } from "./errors.js";
+
+/** A matrix in host memory: the CPU backends expose their typed array as `data`. */
+export interface HostMatrix extends Matrix {
+  readonly data: FloatArray;
+}
+
+class CpuMatrix implements HostMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly backend: string;
+  readonly data: FloatArray;
+  constructor(rows: number, cols: number, backend: string, data: FloatArray) {
+    this.rows = rows;
+    this.cols = cols;
+    this.backend = backend;
+    this.data = data;
+  }
+}
+
+function dataOf(m: Matrix): FloatArray {
+  return (m as CpuMatrix).data;
+}
+
+/**
+ * Plain-loop host backend. With `float64` storage it is the reference oracle that every
+ * other backend is tested against; with `float32` storage it is the portable CPU backend.
+ * Sums inside one product are accumulated in float64 (JavaScript numbers) and rounded
+ * once on store.
+ */
+class CpuBackend implements Backend {
+  readonly name: string;
+  readonly precision: Precision;
+  readonly #make: (n: number) => FloatArray;
+
+  constructor(name: string, precision: Precision) {
+    this.name = name;
+    this.precision = precision;
+    this.#make = precision === "float32" ? (n) => new Float32Array(n) : (n) => new Float64Array(n);
+  }
+
+  matrix(rows: number, cols: number, values?: ArrayLike<number>): Matrix {
+    if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(cols) || cols < 1) {
+      throw new KernelError(
+        "HTS_INVALID_ARGUMENT",
+        `${this.name}.matrix: shape must be two positive integers, got ${String(rows)} x ${String(cols)}`,
+        { parameter: "shape", value: [rows, cols], expected: "positive integers" },
+      );
+    }
+    const m = new CpuMatrix(rows, cols, this.name, this.#make(rows * cols));
+    if (values !== undefined) this.write(m, values);
+    return m;
+  }
+
+  write(m: Matrix, values: ArrayLike<number>): void {
+    const d = dataOf(m);
+    if (values.length !== d.length) {
+      throw new KernelError(
+        "HTS_SHAPE_MISMATCH",
+        `${this.name}.write: ${m.rows} x ${m.cols} matrix needs ${d.length} values, got ${values.length}`,
+        { parameter: "values", value: values.length, expected: `${d.length} values` },
+      );
+    }
+    for (let i = 0; i < d.length; i++) d[i] = values[i] as number;
+  }
+
+  read(m: Matrix): FloatArray {
+    return dataOf(m).slice();
+  }
+
+  dispose(_m: Matrix): void {}
+
+  copy(src: Matrix, dst: Matrix): void {
+    dataOf(dst).set(dataOf(src));
+  }
+
+  fill(m: Matrix, value: number): void {
+    dataOf(m).fill(value);
+  }
+
+  gemm(a: Matrix, b: Matrix, out: Matrix, options: GemmOptions = {}): void {
+    const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
+    const A = dataOf(a);
+    const Bd = dataOf(b);
+    const C = dataOf(out);
+    const m = out.rows;
+    const n = out.cols;
+    const k = transA ? a.rows : a.cols;
+    if (beta === 0) C.fill(0);
+    else if (beta !== 1) for (let i = 0; i < C.length; i++) C[i] = (C[i] as number) * beta;
+    if (!transA && !transB) {
+      // out[i, :] += alpha a[i, p] b[p, :]; rows of b are contiguous.
+      for (let i = 0; i < m; i++) {
+        const ci = i * n;
+        const ai = i * k;
+        for (let p = 0; p < k; p++) {
+          const av = A[ai + p] as number;
+          if (av === 0) continue;
+          const s = alpha * av;
+          const bp = p * n;
+          for (let j = 0; j < n; j++) C[ci + j] = (C[ci + j] as number) + s * (Bd[bp + j] as number);
+        }
+      }
+    } else if (!transA && transB) {
+      // out[i, j] += alpha <a[i, :], b[j, :]>.
+      for (let i = 0; i < m; i++) {
+        const ai = i * k;
+        for (let j = 0; j < n; j++) {
+          const bj = j * k;
+          let acc = 0;
+          for (let p = 0; p < k; p++) acc += (A[ai + p] as number) * (Bd[bj + p] as number);
+          C[i * n + j] = (C[i * n + j] as number) + alpha * acc;
+        }
+      }
+    } else if (transA && !transB) {
+      // out[i, :] += alpha a[p, i] b[p, :]: the batch outer-product accumulation.
+      for (let p = 0; p < k; p++) {
+        const ap = p * m;
+        const bp = p * n;
+        for (let i = 0; i < m; i++) {
+          const av = A[ap + i] as number;
+          if (av === 0) continue;
+          const s = alpha * av;
+          const ci = i * n;
+          for (let j = 0; j < n; j++) C[ci + j] = (C[ci + j] as number) + s * (Bd[bp + j] as number);
+        }
+      }
+    } else {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let p = 0; p < k; p++) acc += (A[p * m + i] as number) * (Bd[j * k + p] as number);
+          C[i * n + j] = (C[i * n + j] as number) + alpha * acc;
+        }
+      }
+    }
+  }
+
+  broadcastRows(v: Matrix, out: Matrix): void {
+    const V = dataOf(v);
+    const O = dataOf(out);
+    for (let r = 0; r < out.rows; r++) O.set(V, r * out.cols);
+  }
+
+  axpby(alpha: number, a: Matrix, beta: number, b: Matrix, out: Matrix): void {
+    const A = dataOf(a);
+    const Bd = dataOf(b);
+    const O = dataOf(out);
+    for (let i = 0; i < O.length; i++) O[i] = alpha * (A[i] as number) + beta * (Bd[i] as number);
+  }
+
+  mul(a: Matrix, b: Matrix, out: Matrix): void {
+    const A = dataOf(a);
+    const Bd = dataOf(b);
+    const O = dataOf(out);
+    for (let i = 0; i < O.length; i++) O[i] = (A[i] as number) * (Bd[i] as number);
+  }
+
+  activate(kind: ActivationKind, x: Matrix, out: Matrix): void {
+    const X = dataOf(x);
+    const O = dataOf(out);
+    const n = O.length;
+    if (kind === "hard-sigmoid") {
+      for (let i = 0; i < n; i++) {
+        const u = X[i] as number;
+        O[i] = u < 0 ? 0 : u > 1 ? 1 : u;
+      }
+    } else if (kind === "sigmoid") {
+      for (let i = 0; i < n; i++) O[i] = 1 / (1 + Math.exp(-4 * ((X[i] as number) - 0.5)));
+    } else {
+      for (let i = 0; i < n; i++) O[i] = Math.tanh(X[i] as number);
+    }
+  }
+
+  activateDerivative(kind: ActivationKind, x: Matrix, out: Matrix): void {
+    const X = dataOf(x);
+    const O = dataOf(out);
+    const n = O.length;
+    if (kind === "hard-sigmoid") {
+      for (let i = 0; i < n; i++) {
+        const u = X[i] as number;
+        O[i] = u >= 0 && u <= 1 ? 1 : 0;
+      }
+    } else if (kind === "sigmoid") {
+      for (let i = 0; i < n; i++) {
+        const r = 1 / (1 + Math.exp(-4 * ((X[i] as number) - 0.5)));
+        O[i] = 4 * r * (1 - r);
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const t = Math.tanh(X[i] as number);
+        O[i] = 1 - t * t;
+      }
+    }
+  }
+
+  softmaxRows(x: Matrix, out: Matrix): void {
+    const X = dataOf(x);
+    const O = dataOf(out);
+    const n = x.cols;
+    for (let r = 0; r < x.rows; r++) {
+      const o = r * n;
+      let max = Number.NEGATIVE_INFINITY;
+      for (let j = 0; j < n; j++) max = Math.max(max, X[o + j] as number);
+      let total = 0;
+      for (let j = 0; j < n; j++) {
+        const e = Math.exp((X[o + j] as number) - max);
+        O[o + j] = e;
+        total += e;
+      }
+      for (let j = 0; j < n; j++) O[o + j] = (O[o + j] as number) / total;
+    }
+  }
+
+  eulerStep(s: Matrix, v: Matrix, dt: Matrix, out: Matrix, options: EulerStepOptions = {}): void {
+    const S = dataOf(s);
+    const V = dataOf(v);
+    const D = dataOf(dt);
+    const O = dataOf(out);
+    const scale = options.scale ?? 1;
+    const n = s.cols;
+    const clip = options.clip;
+    const lo = clip ? clip[0] : Number.NEGATIVE_INFINITY;
+    const hi = clip ? clip[1] : Number.POSITIVE_INFINITY;
+    for (let r = 0; r < s.rows; r++) {
+      const o = r * n;
+      for (let j = 0; j < n; j++) {
+        const u = (S[o + j] as number) + scale * (D[j] as number) * (V[o + j] as number);
+        O[o + j] = clip ? (u < lo ? lo : u > hi ? hi : u) : u;
+      }
+    }
+  }
+
+  columnSums(x: Matrix, out: Matrix, alpha = 1, beta = 0): void {
+    const X = dataOf(x);
+    const O = dataOf(out);
+    const n = x.cols;
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let r = 0; r < x.rows; r++) acc += X[r * n + j] as number;
+      O[j] = alpha * acc + (beta === 0 ? 0 : beta * (O[j] as number));
+    }
+  }
+
+  sgdStep(param: Matrix, grad: Matrix, velocity: Matrix | null, o: SgdStepOptions): void {
+    const P = dataOf(param);
+    const G = dataOf(grad);
+    const V = velocity ? dataOf(velocity) : null;
+    for (let i = 0; i < P.length; i++) {
+      let g = (G[i] as number) + o.weightDecay * (P[i] as number);
+      if (V) {
+        g = o.momentum * (V[i] as number) + g;
+        V[i] = g;
+      }
+      P[i] = (P[i] as number) - o.lr * g;
+    }
+  }
+
+  adamStep(param: Matrix, grad: Matrix, m: Matrix, v: Matrix, o: AdamStepOptions): void {
+    const P = dataOf(param);
+    const G = dataOf(grad);
+    const M = dataOf(m);
+    const V = dataOf(v);
+    const c1 = 1 - o.beta1 ** o.step;
+    const c2 = 1 - o.beta2 ** o.step;
+    for (let i = 0; i < P.length; i++) {
+      const g = (G[i] as number) + o.weightDecay * (P[i] as number);
+      const mi = o.beta1 * (M[i] as number) + (1 - o.beta1) * g;
+      const vi = o.beta2 * (V[i] as number) + (1 - o.beta2) * g * g;
+      M[i] = mi;
+      V[i] = vi;
+      P[i] = (P[i] as number) - (o.lr * (mi / c1)) / (Math.sqrt(vi / c2) + o.epsilon);
+    }
+  }
+
+  sum(m: Matrix): number {
+    const d = dataOf(m);
+    let acc = 0;
+    for (let i = 0; i < d.length; i++) acc += d[i] as number;
+    return acc;
+  }
+
+  dot(a: Matrix, b: Matrix): number {
+    const A = dataOf(a);
+    const Bd = dataOf(b);
+    let acc = 0;
+    for (let i = 0; i < A.length; i++) acc += (A[i] as number) * (Bd[i] as number);
+    return acc;
+  }
+
+  maxAbsDiff(a: Matrix, b: Matrix): number {
+    const A = dataOf(a);
+    const Bd = dataOf(b);
+    let max = 0;
+    for (let i = 0; i < A.length; i++) {
+      const d = Math.abs((A[i] as number) - (Bd[i] as number));
+      if (d > max || Number.isNaN(d)) max = d;
+      if (Number.isNaN(max)) return max;
+    }
+    return max;
+  }
+
+  findNonFinite(m: Matrix): number {
+    const d = dataOf(m);
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i] as number)) return i;
+    return -1;
+  }
+
+  argmaxRows(m: Matrix): Int32Array {
+    const d = dataOf(m);
+    const out = new Int32Array(m.rows);
+    for (let r = 0; r < m.rows; r++) {
+      let best = 0;
+      let bv = d[r * m.cols] as number;
+      for (let j = 1; j < m.cols; j++) {
+        const v = d[r * m.cols + j] as number;
+        if (v > bv) {
+          bv = v;
+          best = j;
+        }
+      }
+      out[r] = best;
+    }
+    return out;
+  }
+}
+
+/** The portable float32 CPU backend (plain TypeScript loops). */
+export function createCpuBackend(): Backend {
+  return new CpuBackend("cpu-f32", "float32");
+}
+
+/** The float64 reference backend: the oracle other backends are checked against. */
+export function createReferenceBackend(): Backend {
+  return new CpuBackend("reference-f64", "float64");
+}

@@ -1,0 +1,19 @@
+export { activationRange } from "./backend.js";
+export type {
+  ActivationKind,
+  AdamStepOptions,
+  Backend,
+  EulerStepOptions,
+  FloatArray,
+  GemmOptions,
+  Matrix,
+  Precision,
+  SgdStepOptions,
+} from "./backend.js";
+export { createCpuBackend, createReferenceBackend } from "./cpu-backend.js";
+export type { HostMatrix } from "./cpu-backend.js";
+export { BACKEND_PREFERENCES, createBackend } from "./create-backend.js";
+export type { BackendChoice, BackendPreference } from "./create-backend.js";
+export { KernelError } from "./errors.js";
+export type { KernelErrorCode, KernelErrorDetails } from "./errors.js";
+export { fromNdarray, toNdarray } from "./ndarray-view.js";
