@@ -43,6 +43,7 @@ class CpuBackend implements Backend {
   readonly name: string;
   readonly precision: Precision;
   readonly #make: (n: number) => FloatArray;
+  #row = new Float64Array(0);
 
   constructor(name: string, precision: Precision) {
     this.name = name;
@@ -97,54 +98,45 @@ class CpuBackend implements Backend {
     const m = out.rows;
     const n = out.cols;
     const k = transA ? a.rows : a.cols;
-    if (beta === 0) C.fill(0);
-    else if (beta !== 1) for (let i = 0; i < C.length; i++) C[i] = (C[i] as number) * beta;
-    if (!transA && !transB) {
-      // out[i, :] += alpha a[i, p] b[p, :]; rows of b are contiguous.
+    // Each entry is stored once as alpha * acc + beta * out, acc a float64 sum; with beta = 0
+    // the previous out is not read (garbage, even NaN, is overwritten).
+    if (!transB) {
+      // out[i, :] = alpha sum_p op(a)[i, p] b[p, :]: rows of b are contiguous, and the row
+      // is accumulated in a float64 scratch row, not in `out` (float32 on cpu-f32).
+      const row = this.#scratchRow(n);
       for (let i = 0; i < m; i++) {
-        const ci = i * n;
-        const ai = i * k;
+        row.fill(0, 0, n);
         for (let p = 0; p < k; p++) {
-          const av = A[ai + p] as number;
+          // op(a)[i, p] is a[i, p], or a[p, i] for the batch outer-product accumulation.
+          const av = (transA ? A[p * m + i] : A[i * k + p]) as number;
           if (av === 0) continue;
-          const s = alpha * av;
           const bp = p * n;
-          for (let j = 0; j < n; j++) C[ci + j] = (C[ci + j] as number) + s * (Bd[bp + j] as number);
+          for (let j = 0; j < n; j++) row[j] = (row[j] as number) + av * (Bd[bp + j] as number);
         }
-      }
-    } else if (!transA && transB) {
-      // out[i, j] += alpha <a[i, :], b[j, :]>.
-      for (let i = 0; i < m; i++) {
-        const ai = i * k;
+        const ci = i * n;
         for (let j = 0; j < n; j++) {
-          const bj = j * k;
-          let acc = 0;
-          for (let p = 0; p < k; p++) acc += (A[ai + p] as number) * (Bd[bj + p] as number);
-          C[i * n + j] = (C[i * n + j] as number) + alpha * acc;
-        }
-      }
-    } else if (transA && !transB) {
-      // out[i, :] += alpha a[p, i] b[p, :]: the batch outer-product accumulation.
-      for (let p = 0; p < k; p++) {
-        const ap = p * m;
-        const bp = p * n;
-        for (let i = 0; i < m; i++) {
-          const av = A[ap + i] as number;
-          if (av === 0) continue;
-          const s = alpha * av;
-          const ci = i * n;
-          for (let j = 0; j < n; j++) C[ci + j] = (C[ci + j] as number) + s * (Bd[bp + j] as number);
+          C[ci + j] = alpha * (row[j] as number) + (beta === 0 ? 0 : beta * (C[ci + j] as number));
         }
       }
     } else {
+      // out[i, j] = alpha <op(a)[i, :], b[j, :]>.
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < n; j++) {
+          const bj = j * k;
           let acc = 0;
-          for (let p = 0; p < k; p++) acc += (A[p * m + i] as number) * (Bd[j * k + p] as number);
-          C[i * n + j] = (C[i * n + j] as number) + alpha * acc;
+          if (transA) for (let p = 0; p < k; p++) acc += (A[p * m + i] as number) * (Bd[bj + p] as number);
+          else for (let p = 0; p < k; p++) acc += (A[i * k + p] as number) * (Bd[bj + p] as number);
+          const c = i * n + j;
+          C[c] = alpha * acc + (beta === 0 ? 0 : beta * (C[c] as number));
         }
       }
     }
+  }
+
+  /** A float64 scratch row of at least `n` entries, grown (allocated) only when too short. */
+  #scratchRow(n: number): Float64Array {
+    if (this.#row.length < n) this.#row = new Float64Array(n);
+    return this.#row;
   }
 
   broadcastRows(v: Matrix, out: Matrix): void {
