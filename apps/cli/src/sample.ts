@@ -1,0 +1,75 @@
+import { createRng, sampleLayers, summarize } from "@hts/distributions";
+import { formatHelp, int, num, numList, type OptionTable, parseCommand, str, choice } from "./args.js";
+import { type Io, writeFileAtomic } from "./io.js";
+import { DT_OPTIONS } from "./options.js";
+import { dtDistribution } from "./train.js";
+import { UsageError } from "./usage-error.js";
+
+const SAMPLE_OPTIONS: OptionTable = {
+  ...DT_OPTIONS,
+  count: { type: "string", value: "N", default: "10000", help: "Number of dt values to draw (one vector of N neurons)." },
+  arch: { type: "string", value: "SIZES", help: "Draw per layer as hts train does for these layer sizes (layers 1..L), instead of --count." },
+  seed: { type: "string", value: "N", default: "0", help: "Seed (hts train draws dt from a stream of its --seed, so values differ from this)." },
+  format: { type: "string", value: "FMT", default: "summary", help: "summary (statistics only), json or csv (the values too)." },
+  output: { type: "string", value: "FILE", help: "Write the values (json or csv) to FILE instead of stdout." },
+};
+
+const SUMMARY = `Draw per-neuron time steps dt from a distribution, as a network is initialised, and
+report the mean, sd, range and the mass the clamp piles up at each bound.`;
+
+/** `hts sample`. */
+export async function sampleCommand(argv: readonly string[], io: Io): Promise<number> {
+  const a = parseCommand("sample", argv, SAMPLE_OPTIONS);
+  if (a.help) {
+    io.out(formatHelp("sample", SUMMARY, SAMPLE_OPTIONS));
+    return 0;
+  }
+  const min = num(a, "dt-min", 0, true) as number;
+  const max = num(a, "dt-max", 0, true) as number;
+  if (max <= min) throw new UsageError("dt-max", `--dt-max: expected a number > --dt-min (${min}), got ${max}`);
+  const dtCfg = {
+    dist: str(a, "dt-dist") as string,
+    mean: num(a, "dt-mean", 0, true) as number,
+    sd: num(a, "dt-sd", 0) as number,
+    min,
+    max,
+    clamp: choice(a, "dt-clamp", ["clip", "resample"]),
+    nu: num(a, "dt-nu", 0, true) as number,
+    fromInit: false,
+  };
+  const dist = dtDistribution(dtCfg);
+  const format = choice(a, "format", ["summary", "json", "csv"]);
+  const arch = numList(a, "arch", (n) => Number.isInteger(n) && n >= 1, "positive integers (layer sizes)");
+  const sizes = arch ? arch.slice(1) : [int(a, "count", 1, 100_000_000) as number];
+  if (sizes.length === 0) throw new UsageError("arch", "--arch: expected at least two layer sizes");
+  const rng = createRng(int(a, "seed", 0, 0xffffffff) as number);
+  const layers = sampleLayers(dist, rng, sizes);
+  const all = new Float32Array(layers.reduce((n, v) => n + v.length, 0));
+  let o = 0;
+  for (const v of layers) {
+    all.set(v, o);
+    o += v.length;
+  }
+  const s = summarize(all, { min: Math.fround(min), max: Math.fround(max) });
+  const summary = { distribution: dist.toJSON(), ...s };
+  const human =
+    `${dist.name}: ${s.count} values, mean ${s.mean.toFixed(4)}, sd ${s.sd.toFixed(4)}, min ${s.min.toPrecision(4)}, max ${s.max.toPrecision(4)}\n` +
+    `clamped at ${min}: ${(100 * s.fractionAtMin).toFixed(2)}% (${s.atMin}), at ${max}: ${(100 * s.fractionAtMax).toFixed(2)}% (${s.atMax})\n`;
+  const output = str(a, "output");
+  if (format === "summary") {
+    io.out(human);
+    return 0;
+  }
+  const text =
+    format === "json"
+      ? `${JSON.stringify({ ...summary, layers: layers.map((v) => Array.from(v)) })}\n`
+      : `layer,neuron,dt\n${layers.map((v, l) => Array.from(v, (x, i) => `${l + 1},${i},${x}`).join("\n")).join("\n")}\n`;
+  if (output) {
+    writeFileAtomic(output, text);
+    io.out(human);
+  } else {
+    io.err(human);
+    io.out(text);
+  }
+  return 0;
+}

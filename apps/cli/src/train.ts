@@ -1,0 +1,336 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type DataSplit, loadDataset } from "@hts/datasets";
+import { clamp, createDistribution, createRng, type Distribution } from "@hts/distributions";
+import { createCost, createEnergy } from "@hts/energy";
+import {
+  createNetwork,
+  createTrainer,
+  DYNAMICS,
+  loadCheckpoint,
+  type Network,
+  networkFromSnapshot,
+  NUDGES,
+  OPTIMIZERS,
+  saveCheckpoint,
+  snapshotNetwork,
+} from "@hts/ep";
+import { type BackendPreference, createBackend } from "@hts/kernels";
+import { choice, formatHelp, int, num, numList, type OptionTable, parseCommand, str } from "./args.js";
+import { type Io, isNonEmptyDir, writeFileAtomic } from "./io.js";
+import { DATA_OPTIONS, DT_OPTIONS, MODEL_OPTIONS } from "./options.js";
+import { createProgress } from "./progress.js";
+import { UsageError } from "./usage-error.js";
+
+const TRAIN_OPTIONS: OptionTable = {
+  ...DATA_OPTIONS,
+  arch: { type: "string", value: "SIZES", default: "784,500,10", help: "Layer sizes, input first: n_0,n_1,...,n_L." },
+  epochs: { type: "string", value: "N", default: "5", help: "Passes over the training set." },
+  batch: { type: "string", value: "N", default: "20", help: "Minibatch size B (the EP update is averaged over it)." },
+  t2: { type: "string", value: "N", default: "20", help: "Nudged-phase steps T2 (from the free fixed point)." },
+  beta: { type: "string", value: "X", default: "0.5", help: "Nudging strength beta > 0 (F = E + beta C)." },
+  nudge: {
+    type: "string",
+    value: "KIND",
+    default: "one-sided",
+    help: "one-sided (+beta), random-sign (sign of beta drawn per minibatch) or symmetric (a third phase at -beta; the update uses +beta and -beta).",
+  },
+  optimizer: { type: "string", value: "NAME", default: "sgd", help: "sgd, momentum or adam, applied to the EP gradient estimate." },
+  lr: { type: "string", value: "RATES", default: "0.1,0.05", help: "Learning rates, one per weight layer W_1..W_L." },
+  momentum: { type: "string", value: "X", default: "0.9", help: "Momentum coefficient (optimizer momentum)." },
+  "weight-decay": { type: "string", value: "X", default: "0", help: "L2 weight decay on the weights (not the biases)." },
+  ...MODEL_OPTIONS,
+  ...DT_OPTIONS,
+  seed: {
+    type: "string",
+    value: "N",
+    default: "0",
+    help: "Seed of the run: weights, dt, minibatch order and nudge signs come from independent streams of it.",
+  },
+  "no-shuffle": { type: "boolean", help: "Minibatches in file order (default: a new seeded permutation every epoch)." },
+  init: { type: "string", value: "FILE", help: "Start from a safetensors checkpoint; its dt is used and wins over --dt-*." },
+  out: { type: "string", value: "DIR", help: "Write config.json, metrics.jsonl (one line per epoch) and model.safetensors here." },
+  overwrite: { type: "boolean", help: "Allow --out to replace the files of an earlier run in DIR." },
+};
+
+const SUMMARY = `Train a layered Hopfield network with Equilibrium Propagation and per-neuron time steps.
+Per minibatch: a free phase of T1 steps relaxes the state to an energy minimum (the
+prediction is the argmax of the output); a nudged phase of T2 steps pulls the output toward
+the target with strength beta; the weights move by the difference of the two states' local
+gradients, divided by beta. Each neuron i of layers 1..L has its own time step dt_i, drawn
+once from --dt-dist and clamped to [--dt-min, --dt-max].`;
+
+/** The effective configuration of a run, as recorded in config.json and the checkpoint. */
+export interface RunConfig {
+  dataset: string;
+  trainSize: number | null;
+  testSize: number | null;
+  arch: number[];
+  epochs: number;
+  batch: number;
+  evalBatch: number;
+  t1: number;
+  t2: number;
+  beta: number;
+  nudge: (typeof NUDGES)[number];
+  dynamics: (typeof DYNAMICS)[number];
+  energy: string;
+  activation: "hard-sigmoid" | "sigmoid" | "tanh";
+  cost: string;
+  tolerance: number;
+  optimizer: (typeof OPTIMIZERS)[number];
+  lr: number[];
+  momentum: number;
+  weightDecay: number;
+  dt: { dist: string; mean: number; sd: number; min: number; max: number; clamp: "clip" | "resample"; nu: number; fromInit: boolean };
+  seed: number;
+  shuffle: boolean;
+  init: string | null;
+  backend: BackendPreference;
+}
+
+function buildConfig(a: ReturnType<typeof parseCommand>): RunConfig {
+  const arch = numList(a, "arch", (n) => Number.isInteger(n) && n >= 1, "positive integers (layer sizes)") as number[];
+  if (arch.length < 2) throw new UsageError("arch", `--arch: expected at least two layer sizes (input and output), got ${JSON.stringify(str(a, "arch"))}`);
+  if ((arch[arch.length - 1] as number) < 2) throw new UsageError("arch", `--arch: the output layer needs at least 2 neurons (one per class), got ${arch[arch.length - 1]}`);
+  const lr = numList(a, "lr", (n) => n >= 0, "numbers >= 0") as number[];
+  const dtMin = num(a, "dt-min", 0, true) as number;
+  const dtMax = num(a, "dt-max", 0, true) as number;
+  if (dtMax <= dtMin) throw new UsageError("dt-max", `--dt-max: expected a number > --dt-min (${dtMin}), got ${dtMax}`);
+  return {
+    dataset: str(a, "dataset") as string,
+    trainSize: int(a, "train-size", 1) ?? null,
+    testSize: int(a, "test-size", 1) ?? null,
+    arch,
+    epochs: int(a, "epochs", 1) as number,
+    batch: int(a, "batch", 1) as number,
+    evalBatch: int(a, "eval-batch", 1) as number,
+    t1: int(a, "t1", 1) as number,
+    t2: int(a, "t2", 1) as number,
+    beta: num(a, "beta", 0, true) as number,
+    nudge: choice(a, "nudge", NUDGES),
+    dynamics: choice(a, "dynamics", DYNAMICS),
+    energy: choice(a, "energy", ["hopfield", "primitive"]),
+    activation: choice(a, "activation", ["hard-sigmoid", "sigmoid", "tanh"]),
+    cost: choice(a, "cost", ["mse", "ce"]),
+    tolerance: num(a, "tolerance", 0) as number,
+    optimizer: choice(a, "optimizer", OPTIMIZERS),
+    lr,
+    momentum: num(a, "momentum", 0, false, 0.999999) as number,
+    weightDecay: num(a, "weight-decay", 0) as number,
+    dt: {
+      dist: str(a, "dt-dist") as string,
+      mean: num(a, "dt-mean", 0, true) as number,
+      sd: num(a, "dt-sd", 0) as number,
+      min: dtMin,
+      max: dtMax,
+      clamp: choice(a, "dt-clamp", ["clip", "resample"]),
+      nu: num(a, "dt-nu", 0, true) as number,
+      fromInit: false,
+    },
+    seed: int(a, "seed", 0, 0xffffffff) as number,
+    shuffle: !(a["no-shuffle"] as boolean),
+    init: str(a, "init") ?? null,
+    backend: choice(a, "backend", ["auto", "cpu", "reference"]),
+  };
+}
+
+/** The dt distribution a configuration describes (validated by its factory). */
+export function dtDistribution(dt: RunConfig["dt"]): Distribution {
+  try {
+    const base = createDistribution(dt.dist, dt.dist === "student-t" ? { mean: dt.mean, sd: dt.sd, nu: dt.nu } : { mean: dt.mean, sd: dt.sd });
+    return clamp(base, { min: dt.min, max: dt.max, mode: dt.clamp });
+  } catch (e) {
+    const err = e as { parameter?: string; message: string };
+    const flag = err.parameter === "name" || err.parameter === "dist" ? "dt-dist" : `dt-${err.parameter ?? "dist"}`;
+    throw new UsageError(flag, `--${flag}: ${err.message}`);
+  }
+}
+
+function fmtPct(x: number): string {
+  return Number.isFinite(x) ? `${(100 * x).toFixed(2)}%` : "n/a";
+}
+
+/** `hts train`. */
+export async function trainCommand(argv: readonly string[], io: Io): Promise<number> {
+  const a = parseCommand("train", argv, TRAIN_OPTIONS);
+  if (a.help) {
+    io.out(formatHelp("train", SUMMARY, TRAIN_OPTIONS));
+    return 0;
+  }
+  const cfg = buildConfig(a);
+  const json = a.json as boolean;
+  const say = json ? io.err : io.out;
+  const outDir = str(a, "out");
+  if (outDir && isNonEmptyDir(outDir) && !(a.overwrite as boolean)) {
+    throw new UsageError("out", `--out: ${outDir} already holds files; choose another folder or pass --overwrite`);
+  }
+  const dist = cfg.init ? null : dtDistribution(cfg.dt);
+
+  const started = Date.now();
+  const choiceOfBackend = createBackend({ prefer: cfg.backend });
+  const backend = choiceOfBackend.backend;
+  say(`backend: ${backend.name} (${choiceOfBackend.reason})\n`);
+
+  const data: DataSplit = await loadDataset(cfg.dataset, {
+    trainSize: cfg.trainSize ?? undefined,
+    testSize: cfg.testSize ?? undefined,
+    resolveFrom: import.meta.dirname,
+  });
+  if (data.train.count < cfg.batch) {
+    throw new UsageError("batch", `--batch: ${cfg.batch} is more than the ${data.train.count} training examples`);
+  }
+  say(`data: ${data.source}: ${data.train.count} train, ${data.test.count} test\n`);
+
+  const base = createRng(cfg.seed);
+  const dtRng = base.jump();
+  const orderRng = dtRng.jump();
+  const nudgeRng = orderRng.jump();
+  let network: Network;
+  if (cfg.init) {
+    const ck = await loadCheckpoint(cfg.init);
+    const archGiven = argv.some((v) => v === "--arch" || v.startsWith("--arch="));
+    if (!archGiven) cfg.arch = [...ck.snapshot.sizes];
+    if (ck.snapshot.sizes.join(",") !== cfg.arch.join(",")) {
+      throw new UsageError("init", `--init: ${cfg.init} has layer sizes ${ck.snapshot.sizes.join(",")} but --arch is ${cfg.arch.join(",")}`);
+    }
+    network = networkFromSnapshot(backend, ck.snapshot);
+    cfg.dt.fromInit = true;
+  } else {
+    network = createNetwork({ backend, sizes: cfg.arch, dt: dist as Distribution, weightRng: base, dtRng });
+  }
+  if (cfg.lr.length !== cfg.arch.length - 1) {
+    throw new UsageError(
+      "lr",
+      `--lr: expected ${cfg.arch.length - 1} rates (one per weight layer of --arch ${cfg.arch.join(",")}), got ${cfg.lr.length} (${cfg.lr.join(",")})`,
+    );
+  }
+  if (data.train.dim !== cfg.arch[0]) {
+    throw new UsageError("arch", `--arch: the input layer has ${cfg.arch[0]} neurons but ${cfg.dataset} examples have ${data.train.dim} pixels`);
+  }
+  const energy = createEnergy(cfg.energy, cfg.activation);
+  const cost = createCost(cfg.cost);
+  const trainer = createTrainer({
+    network,
+    energy,
+    cost,
+    nudgeRng,
+    config: {
+      t1: cfg.t1,
+      t2: cfg.t2,
+      beta: cfg.beta,
+      nudge: cfg.nudge,
+      dynamics: cfg.dynamics,
+      batch: cfg.batch,
+      tolerance: cfg.tolerance,
+      optimizer: { name: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
+    },
+  });
+
+  const dtSnap = snapshotNetwork(network).dt;
+  const allDt = dtSnap.flatMap((v) => Array.from(v));
+  const dtMean = allDt.reduce((s, v) => s + v, 0) / allDt.length;
+  say(
+    `network: ${cfg.arch.join("-")}, dt ${cfg.init ? "from checkpoint" : dist?.name}: mean ${dtMean.toFixed(4)}, min ${Math.min(...allDt).toFixed(4)}, max ${Math.max(...allDt).toFixed(4)}\n`,
+  );
+
+  const record = {
+    ...cfg,
+    backendUsed: backend.name,
+    backendReason: choiceOfBackend.reason,
+    dataSource: data.source,
+    trainExamples: data.train.count,
+    testExamples: data.test.count,
+    dtDistribution: dist ? dist.toJSON() : null,
+  };
+  const files = outDir ? resolve(outDir) : null;
+  if (files) {
+    mkdirSync(files, { recursive: true });
+    writeFileAtomic(join(files, "config.json"), `${JSON.stringify(record, null, 2)}\n`);
+    writeFileAtomic(join(files, "metrics.jsonl"), "");
+  }
+
+  const progress = createProgress(io.err, io.isTTY && !json);
+  const metrics: Record<string, unknown>[] = [];
+  const identity = Uint32Array.from({ length: data.train.count }, (_, i) => i);
+  let status = "ok";
+  let failure: string | null = null;
+  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+    const order = cfg.shuffle ? shuffled(identity, orderRng) : identity;
+    const t0 = performance.now();
+    let train: ReturnType<typeof trainer.trainEpoch>;
+    let test: ReturnType<typeof trainer.evaluate>;
+    let tTrain = 0;
+    try {
+      train = trainer.trainEpoch(data.train, order, (done, total) =>
+        progress.update(`epoch ${epoch}/${cfg.epochs}  minibatch ${done}/${total}  ${((1000 * done * cfg.batch) / (performance.now() - t0)).toFixed(0)} samples/s`),
+      );
+      tTrain = (performance.now() - t0) / 1000;
+      progress.done();
+      test = trainer.evaluate(data.test, { batch: cfg.evalBatch });
+    } catch (e) {
+      progress.done();
+      const err = e as { code?: string; message: string; location?: unknown };
+      if (err.code === "HTS_NON_FINITE_STATE" || err.code === "HTS_NON_FINITE_PARAMETER") {
+        status = "diverged";
+        failure = err.message;
+        const line = { epoch, status, error: err.message, location: err.location ?? null };
+        metrics.push(line);
+        if (files) writeFileAtomic(join(files, "metrics.jsonl"), metrics.map((m) => JSON.stringify(m)).join("\n") + "\n");
+        break;
+      }
+      throw e;
+    }
+    const tEval = (performance.now() - t0) / 1000 - tTrain;
+    const line = {
+      epoch,
+      trainAccuracy: train.accuracy,
+      trainCost: train.cost,
+      testAccuracy: test.accuracy,
+      testCost: test.cost,
+      freeResidual: train.freeResidual,
+      freeSteps: train.freeSteps,
+      testFreeResidual: test.freeResidual,
+      trainSeconds: tTrain,
+      evalSeconds: tEval,
+      samplesPerSecond: train.examples / tTrain,
+      nonFinite: false,
+    };
+    metrics.push(line);
+    say(
+      `epoch ${epoch}/${cfg.epochs}  train ${fmtPct(train.accuracy)} (free phase, running)  test ${fmtPct(test.accuracy)}  cost ${train.cost.toFixed(4)}  residual ${train.freeResidual.toExponential(2)}  ${tTrain.toFixed(1)}s (${line.samplesPerSecond.toFixed(0)} samples/s) + eval ${tEval.toFixed(1)}s\n`,
+    );
+    if (files) {
+      writeFileAtomic(join(files, "metrics.jsonl"), metrics.map((m) => JSON.stringify(m)).join("\n") + "\n");
+      await saveCheckpoint(join(files, "model.safetensors"), network, { ...record, epochsDone: epoch, minibatches: trainer.minibatches });
+    }
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const last = metrics[metrics.length - 1] as { testAccuracy?: number } | undefined;
+  const summary = {
+    status,
+    error: failure,
+    epochs: metrics.length,
+    finalTestAccuracy: status === "ok" ? (last?.testAccuracy ?? null) : null,
+    bestTestAccuracy: Math.max(...metrics.map((m) => (typeof m.testAccuracy === "number" ? m.testAccuracy : Number.NEGATIVE_INFINITY))),
+    seconds,
+    out: files,
+    config: record,
+  };
+  if (status !== "ok") io.err(`hts train: stopped: ${failure}\n`);
+  else say(`done in ${seconds.toFixed(1)}s: test accuracy ${fmtPct(summary.finalTestAccuracy as number)}${files ? `, files in ${files}` : ""}\n`);
+  if (json) io.out(`${JSON.stringify(summary)}\n`);
+  return status === "ok" ? 0 : 3;
+}
+
+/** A seeded Fisher-Yates permutation of `items` (a copy). */
+function shuffled(items: Uint32Array, rng: { int(min: number, max: number): number }): Uint32Array {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rng.int(0, i);
+    const t = out[i] as number;
+    out[i] = out[j] as number;
+    out[j] = t;
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+/** Error codes raised by `@hts/ep`. */
+export type EpErrorCode =
+  | "HTS_INVALID_ARGUMENT"
+  | "HTS_SHAPE_MISMATCH"
+  | "HTS_NON_FINITE_STATE"
+  | "HTS_NON_FINITE_PARAMETER"
+  | "HTS_CHECKPOINT_FORMAT";
+
+/** Where a non-finite value appeared: the phase, the step, the layer and the neuron. */
+export interface NonFiniteLocation {
+  /** `free`, `nudged`, `nudged-negative` (symmetric third phase) or `update`. */
+  readonly phase: string;
+  /** Relaxation step (1-based) within the phase, or the minibatch number for `update`. */
+  readonly step: number;
+  /** Layer l (1..L). */
+  readonly layer: number;
+  /** Neuron index within the layer (for a weight: the receiving neuron of layer l). */
+  readonly neuron: number;
+  /** Example within the minibatch (states), or the sending neuron of layer l - 1 (weights). */
+  readonly index: number;
+  readonly value: number;
+}
+
+/** The one error class of `@hts/ep`; `code` is stable, the message says what and where. */
+export class EpError extends Error {
+  override readonly name = "EpError";
+  readonly code: EpErrorCode;
+  readonly parameter: string | undefined;
+  readonly value: unknown;
+  readonly expected: string | undefined;
+  readonly location: NonFiniteLocation | undefined;
+  constructor(
+    code: EpErrorCode,
+    message: string,
+    details: { parameter?: string; value?: unknown; expected?: string; location?: NonFiniteLocation } = {},
+  ) {
+    super(message);
+    this.code = code;
+    this.parameter = details.parameter;
+    this.value = details.value;
+    this.expected = details.expected;
+    this.location = details.location;
+  }
+}
+
+/** Throws HTS_INVALID_ARGUMENT naming the function, parameter, value and expectation. */
+export function invalid(where: string, parameter: string, value: unknown, expected: string): never {
+  throw new EpError("HTS_INVALID_ARGUMENT", `${where}: ${parameter} must be ${expected}, got ${JSON.stringify(value)}`, {
+    parameter,
+    value,
+    expected,
+  });
+}

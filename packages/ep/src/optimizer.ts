@@ -1,0 +1,93 @@
+import type { NetworkParams, ParamGradients } from "@hts/energy";
+import type { Backend, Matrix } from "@hts/kernels";
+import { invalid } from "./errors.js";
+
+/** The optimizers built in. */
+export const OPTIMIZERS = ["sgd", "momentum", "adam"] as const;
+/** A built-in optimizer's name. */
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** Settings of an optimizer. `lr` has one rate per weight layer (W_l and b_l share it). */
+export interface OptimizerConfig {
+  readonly name: OptimizerName;
+  readonly lr: readonly number[];
+  /** Heavy-ball coefficient for `momentum` (default 0.9). */
+  readonly momentum?: number;
+  /** L2 weight decay added to the weights' gradient, not the biases' (default 0). */
+  readonly weightDecay?: number;
+  /** Adam's beta1, beta2, epsilon (defaults 0.9, 0.999, 1e-8). */
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly epsilon?: number;
+}
+
+/**
+ * Applies a gradient estimate to the parameters, descending: theta <- theta - lr g. In
+ * EP, g = (dE/dtheta(s^beta) - dE/dtheta(s^0)) / beta.
+ */
+export interface Optimizer {
+  readonly config: OptimizerConfig;
+  step(params: NetworkParams, grads: ParamGradients): void;
+}
+
+function checkRate(where: string, name: string, v: unknown, lo: number, hi: number, closedHi = false): void {
+  const ok = typeof v === "number" && Number.isFinite(v) && v >= lo && (closedHi ? v <= hi : v < hi);
+  if (!ok) invalid(where, name, v, `a number in [${lo}, ${hi}${closedHi ? "]" : ")"}`);
+}
+
+/** Creates an optimizer for a network of `sizes` on `backend` (allocates its state once). */
+export function createOptimizer(backend: Backend, sizes: readonly number[], config: OptimizerConfig): Optimizer {
+  const where = "createOptimizer";
+  if (!OPTIMIZERS.includes(config.name)) invalid(where, "name", config.name, OPTIMIZERS.join(" | "));
+  const L = sizes.length - 1;
+  if (!Array.isArray(config.lr) || config.lr.length !== L) {
+    invalid(where, "lr", config.lr, `${L} learning rates (one per weight layer)`);
+  }
+  config.lr.forEach((r, i) => {
+    if (typeof r !== "number" || !Number.isFinite(r) || r < 0) invalid(where, `lr[${i}]`, r, "a finite number >= 0");
+  });
+  const momentum = config.momentum ?? 0.9;
+  const weightDecay = config.weightDecay ?? 0;
+  const beta1 = config.beta1 ?? 0.9;
+  const beta2 = config.beta2 ?? 0.999;
+  const epsilon = config.epsilon ?? 1e-8;
+  checkRate(where, "momentum", momentum, 0, 1);
+  checkRate(where, "weightDecay", weightDecay, 0, Number.POSITIVE_INFINITY);
+  checkRate(where, "beta1", beta1, 0, 1);
+  checkRate(where, "beta2", beta2, 0, 1);
+  if (!(epsilon > 0)) invalid(where, "epsilon", epsilon, "a number > 0");
+
+  const like = (): Matrix[][] => [
+    sizes.slice(1).map((n, i) => backend.matrix(sizes[i] as number, n)),
+    sizes.slice(1).map((n) => backend.matrix(1, n)),
+  ];
+  const name = config.name;
+  const first = name === "sgd" ? null : like();
+  const second = name === "adam" ? like() : null;
+  let t = 0;
+  return {
+    config: { ...config, momentum, weightDecay, beta1, beta2, epsilon },
+    step(params, grads) {
+      t += 1;
+      for (let l = 0; l < L; l++) {
+        const lr = config.lr[l] as number;
+        const pairs: [Matrix, Matrix, number][] = [
+          [params.W[l] as Matrix, grads.W[l] as Matrix, 0],
+          [params.b[l] as Matrix, grads.b[l] as Matrix, 1],
+        ];
+        for (const [p, g, k] of pairs) {
+          // Weight decay applies to the weights only, not to the biases.
+          const wd = k === 0 ? weightDecay : 0;
+          if (name === "adam") {
+            const m = (first as Matrix[][])[k]?.[l] as Matrix;
+            const v = (second as Matrix[][])[k]?.[l] as Matrix;
+            backend.adamStep(p, g, m, v, { lr, beta1, beta2, epsilon, weightDecay: wd, step: t });
+          } else {
+            const vel = name === "momentum" ? ((first as Matrix[][])[k]?.[l] as Matrix) : null;
+            backend.sgdStep(p, g, vel, { lr, momentum: name === "momentum" ? momentum : 0, weightDecay: wd });
+          }
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { clamp, lognormal } from "@hts/distributions";
+import { allocState, createCost, createEnergy } from "@hts/energy";
+import { createReferenceBackend } from "@hts/kernels";
+import { describe, expect, it } from "vitest";
+import { createNetwork, Relaxer } from "../src/index.js";
+import { maxAbs, read, rngs, syntheticData } from "./helpers.js";
+
+const sizes = [12, 8, 6, 3];
+const B = 4;
+
+function relaxTo(dynamics: "leaky" | "gradient", dt: number | "hts", steps: number, energyName = "hopfield", activation: "hard-sigmoid" | "sigmoid" = "hard-sigmoid") {
+  const be = createReferenceBackend();
+  const r = rngs(5);
+  const dist = clamp(lognormal({ mean: 0.3, sd: 0.1 }), { min: 1e-3, max: 0.5, mode: "clip" });
+  const net = createNetwork({ backend: be, sizes, dt: dt === "hts" ? dist : dt, weightRng: r.weights, dtRng: r.dt });
+  const data = syntheticData(B, sizes[0] as number, 3, 9);
+  const energy = createEnergy(energyName, activation).bind(be, net.params, B);
+  const cost = createCost("mse").bind(be, activation, B, 3);
+  const x = be.matrix(B, sizes[0] as number, data.images);
+  energy.setInput(x);
+  const relaxer = new Relaxer(be, energy, cost, net.dt, dynamics, activation, sizes);
+  relaxer.reset();
+  const res = relaxer.relax({ phase: "free", steps, beta: 0 }, () => relaxer.reset());
+  return { be, state: relaxer.state.map((m) => read(be, m)), res, energy, relaxer, net };
+}
+
+describe("free fixed point", () => {
+  it.each(["leaky", "gradient"] as const)("scalar and heterogeneous dt reach the same fixed point (%s rule)", (dynamics) => {
+    const scalar = relaxTo(dynamics, 0.3, 600);
+    const hts = relaxTo(dynamics, "hts", 600);
+    expect(scalar.res.residual).toBeLessThan(1e-10);
+    expect(hts.res.residual).toBeLessThan(1e-10);
+    for (let l = 0; l < scalar.state.length; l++) {
+      expect(maxAbs(scalar.state[l] as number[], hts.state[l] as number[])).toBeLessThan(1e-8);
+    }
+    // ... and the paths differ: heterogeneous dt changes how the state gets there.
+    const early = relaxTo(dynamics, 0.3, 3);
+    const earlyHts = relaxTo(dynamics, "hts", 3);
+    expect(maxAbs(early.state[0] as number[], earlyHts.state[0] as number[])).toBeGreaterThan(1e-4);
+  });
+
+  it("the leaky rule with the primitive energy and a sigmoid reaches s = rho(dPhi/ds)", () => {
+    const { be, state, relaxer, energy } = relaxTo("leaky", "hts", 800, "primitive", "sigmoid");
+    const drive = allocState(be, sizes, B);
+    energy.drive(relaxer.state, drive);
+    drive.forEach((u, l) => {
+      const target = read(be, u).map((v) => 1 / (1 + Math.exp(-4 * (v - 0.5))));
+      expect(maxAbs(target, state[l] as number[])).toBeLessThan(1e-9);
+    });
+  });
+
+  it("the energy does not increase along a small-step gradient relaxation", () => {
+    const be = createReferenceBackend();
+    const r = rngs(3);
+    const dist = clamp(lognormal({ mean: 0.1, sd: 0.03 }), { min: 1e-3, max: 0.2, mode: "clip" });
+    const net = createNetwork({ backend: be, sizes, dt: dist, weightRng: r.weights, dtRng: r.dt });
+    const data = syntheticData(B, sizes[0] as number, 3, 4);
+    const energy = createEnergy("hopfield").bind(be, net.params, B);
+    const cost = createCost("mse").bind(be, "hard-sigmoid", B, 3);
+    energy.setInput(be.matrix(B, sizes[0] as number, data.images));
+    const relaxer = new Relaxer(be, energy, cost, net.dt, "gradient", "hard-sigmoid", sizes);
+    relaxer.reset();
+    let previous = energy.value(relaxer.state);
+    let decreased = 0;
+    for (let t = 0; t < 200; t++) {
+      relaxer.relax({ phase: "free", steps: 1, beta: 0 }, () => {});
+      const e = energy.value(relaxer.state);
+      expect(e).toBeLessThanOrEqual(previous + 1e-12);
+      if (e < previous - 1e-9) decreased++;
+      previous = e;
+    }
+    expect(decreased).toBeGreaterThan(10);
+  });
+
+  it("stops early at the tolerance and reports the steps used", () => {
+    const be = createReferenceBackend();
+    const r = rngs(5);
+    const net = createNetwork({ backend: be, sizes, dt: 0.3, weightRng: r.weights });
+    const data = syntheticData(B, sizes[0] as number, 3, 9);
+    const energy = createEnergy("hopfield").bind(be, net.params, B);
+    const cost = createCost("mse").bind(be, "hard-sigmoid", B, 3);
+    energy.setInput(be.matrix(B, sizes[0] as number, data.images));
+    const relaxer = new Relaxer(be, energy, cost, net.dt, "leaky", "hard-sigmoid", sizes);
+    relaxer.reset();
+    const res = relaxer.relax({ phase: "free", steps: 1000, beta: 0, tolerance: 1e-6 }, () => relaxer.reset());
+    expect(res.steps).toBeLessThan(1000);
+    expect(res.steps).toBeGreaterThan(5);
+    expect(res.residual).toBeLessThan(1e-6);
+  });
+});
