@@ -31,21 +31,36 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-async function readIdx(dir: string, name: string, ndim: number): Promise<{ path: string; dims: readonly number[]; data: Uint8Array }> {
-  const tried = [name, `${name}.gz`];
-  for (const candidate of tried) {
-    const path = join(dir, candidate);
-    if (await isFile(path)) {
-      const bytes = new Uint8Array(await readFile(path));
-      const { dims, data } = parseIdx(bytes, path, { ndim });
-      return { path, dims, data };
+/** The path of each file, raw preferred over `.gz`; every missing file is named at once. */
+async function locate(dir: string): Promise<Record<keyof typeof IDX_FILES, string>> {
+  const found: Partial<Record<keyof typeof IDX_FILES, string>> = {};
+  const missing: string[] = [];
+  for (const key of Object.keys(IDX_FILES) as (keyof typeof IDX_FILES)[]) {
+    const name = IDX_FILES[key];
+    for (const candidate of [name, `${name}.gz`]) {
+      const path = join(dir, candidate);
+      if (await isFile(path)) {
+        found[key] = path;
+        break;
+      }
     }
+    if (found[key] === undefined) missing.push(name);
   }
-  throw new DatasetError(
-    "HTS_DATA_NOT_FOUND",
-    `${FN}: ${dir}: found neither ${tried.join(" nor ")}`,
-    { file: dir, parameter: "dir", value: tried, expected: `${tried.join(" or ")} in ${dir}` },
-  );
+  if (missing.length > 0) {
+    const tried = missing.map((name) => `${name} nor ${name}.gz`);
+    throw new DatasetError("HTS_DATA_NOT_FOUND", `${FN}: ${dir}: found neither ${tried.join("; neither ")}`, {
+      file: dir,
+      parameter: "dir",
+      value: missing.flatMap((name) => [name, `${name}.gz`]),
+      expected: "the four MNIST IDX files, raw or .gz",
+    });
+  }
+  return found as Record<keyof typeof IDX_FILES, string>;
+}
+
+async function readIdx(path: string, ndim: number): Promise<{ path: string; dims: readonly number[]; data: Uint8Array }> {
+  const { dims, data } = parseIdx(new Uint8Array(await readFile(path)), path, { ndim });
+  return { path, dims, data };
 }
 
 interface Part {
@@ -137,14 +152,9 @@ export async function loadIdxFolder(dir: string, options: IdxFolderOptions = {})
       expected: "an existing folder",
     });
   }
-  const train: Part = {
-    images: await readIdx(folder, IDX_FILES.trainImages, 3),
-    labels: await readIdx(folder, IDX_FILES.trainLabels, 1),
-  };
-  const test: Part = {
-    images: await readIdx(folder, IDX_FILES.testImages, 3),
-    labels: await readIdx(folder, IDX_FILES.testLabels, 1),
-  };
+  const paths = await locate(folder);
+  const train: Part = { images: await readIdx(paths.trainImages, 3), labels: await readIdx(paths.trainLabels, 1) };
+  const test: Part = { images: await readIdx(paths.testImages, 3), labels: await readIdx(paths.testLabels, 1) };
   checkPart(train);
   checkPart(test);
   const [, trainRows, trainCols] = train.images.dims;

@@ -135,6 +135,12 @@ describe("loadIdxFolder", () => {
     expect(err.file).toBe(dir);
   });
 
+  it("names every missing file at once", async () => {
+    const dir = await folder({ trainLabels: null, testLabels: null });
+    const err = await expectRejects(() => loadIdxFolder(dir), "HTS_DATA_NOT_FOUND", IDX_FILES.trainLabels, IDX_FILES.testLabels);
+    expect(err.value).toEqual([IDX_FILES.trainLabels, `${IDX_FILES.trainLabels}.gz`, IDX_FILES.testLabels, `${IDX_FILES.testLabels}.gz`]);
+  });
+
   it("rejects a missing folder", async () => {
     await expectRejects(() => loadIdxFolder(join(root, "nope")), "HTS_DATA_NOT_FOUND", join(root, "nope"), "does not exist");
   });
