@@ -187,15 +187,14 @@ function conformanceSuite(create: () => Backend): void {
   it.each([
     { label: "default scale, no clip", options: {} },
     { label: "scale 0.5, clip [0, 1]", options: { scale: 0.5, clip: [0, 1] as const } },
-    { label: "scale -1, clip [-1, 1], in place", options: { scale: -1, clip: [-1, 1] as const }, inPlace: true },
-  ])("eulerStep with a per-neuron dt vector, $label", ({ options, inPlace }) => {
+    { label: "scale -1, clip [-1, 1]", options: { scale: -1, clip: [-1, 1] as const } },
+  ])("eulerStep with a per-neuron dt vector, $label", ({ options }) => {
     const rand = seededUniform(6);
     const [s, sRef] = pair(20, 500, randomValues(rand, 20 * 500, -0.2, 1.2));
     const [v, vRef] = pair(20, 500, randomValues(rand, 20 * 500, -4, 4));
     const [dt, dtRef] = pair(1, 500, randomValues(rand, 500, 0.01, 0.5));
-    const [o, oRef] = pair(20, 500, new Array<number>(20 * 500).fill(Number.NaN));
-    const out = inPlace ? s : o;
-    const outRef = inPlace ? sRef : oRef;
+    // The interface promises aliasing for axpby only: eulerStep writes a separate matrix.
+    const [out, outRef] = pair(20, 500, new Array<number>(20 * 500).fill(Number.NaN));
     be.eulerStep(s, v, dt, out, options);
     ref.eulerStep(sRef, vRef, dtRef, outRef, options);
     expectClose(be.read(out), ref.read(outRef));

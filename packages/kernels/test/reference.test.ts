@@ -280,7 +280,7 @@ describe("reference backend: eulerStep", () => {
     expect(got.every((x) => x >= 0 && x <= 1)).toBe(true);
   });
 
-  it("works in place (out = s)", () => {
+  it("works in place (out = s) on the plain-loop backend", () => {
     const sm = ref.matrix(rows, cols, s);
     ref.eulerStep(sm, ref.matrix(rows, cols, v), ref.matrix(1, cols, dt), sm, { scale: -2, clip: [-1, 1] });
     expect(maxRelError(values(sm), expected(-2, [-1, 1]))).toBeLessThanOrEqual(TOL);
