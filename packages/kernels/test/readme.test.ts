@@ -1,0 +1,44 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, expect, it, vi } from "vitest";
+
+// Runs the README's quick start as written, with the package import pointed at the
+// sources, and checks what it prints against values worked out by hand:
+// drive = s0 W1 = [1 -1; 1.25 0.5], v = drive - 0.5, s1 + dt (.) v = [0.5625 -0.25; 0.59375 0.5],
+// and the clip to [0, 1] turns -0.25 into 0.
+
+const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+const dir = mkdtempSync(join(tmpdir(), "kernels-readme-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function quickStart(): string {
+  const section = readme.slice(readme.indexOf("## Quick start"));
+  const match = /```ts\n([\s\S]*?)```/.exec(section);
+  if (!match?.[1]) throw new Error("README: no ts block under ## Quick start");
+  return match[1];
+}
+
+it("the README quick start runs and prints what its comments say", async () => {
+  const src = fileURLToPath(new URL("../src/index.ts", import.meta.url));
+  const code = quickStart().replace('from "@hts/kernels"', `from ${JSON.stringify(src)}`);
+  expect(code).toContain(src);
+  const file = join(dir, "quick-start.ts");
+  writeFileSync(file, code);
+  const log = vi.spyOn(console, "log").mockImplementation(() => {});
+  let calls: unknown[][];
+  try {
+    await import(file);
+  } finally {
+    calls = log.mock.calls.map((args) => [...args]);
+    log.mockRestore();
+  }
+  expect(calls).toHaveLength(2);
+  const [name, reason] = calls[0] as [string, string];
+  expect(name).toBe("cpu-f32");
+  expect(reason).toMatch(/^auto: no GPU backend is available in this build; /);
+  expect(calls[1]).toEqual([[0.5625, 0, 0.59375, 0.5]]);
+  // The comment in the README shows the same numbers.
+  expect(quickStart()).toContain("// [ 0.5625, 0, 0.59375, 0.5 ]");
+});
