@@ -63,7 +63,8 @@ const TABLE: [string, () => unknown, string, string][] = [
 ];
 
 describe("bad inputs", () => {
-  it.each(TABLE)("%s: DistributionError HTS_INVALID_ARGUMENT from %s, parameter %s", (_label, call, fn, parameter) => {
+  const rows = TABLE.map(([label, call, fn, parameter]) => ({ label, call, fn, parameter }));
+  it.each(rows)("$label: DistributionError HTS_INVALID_ARGUMENT from $fn, parameter $parameter", ({ call, fn, parameter }) => {
     const err = catchDistributionError(call);
     expect(err).toBeInstanceOf(DistributionError);
     expect(err).toBeInstanceOf(Error);

@@ -29,9 +29,9 @@ function clippedSummary(name: DistributionName, seed: number) {
 }
 
 describe("mass piled up at the bounds by the default clip [1e-3, 0.5], 10^6 draws", () => {
-  it.each(SPEC_MASSES.map(([name, lo, hi], i) => [name, 100 + i, lo, hi] as const))(
-    "%s, seed %i: %f%% at 1e-3 and %f%% at 0.5 (SPEC section 5)",
-    (name, seed, lowPercent, highPercent) => {
+  it.each(SPEC_MASSES.map(([name, low, high], i) => ({ name, seed: 100 + i, low, high })))(
+    "$name, seed $seed: $low percent at 1e-3 and $high percent at 0.5 (SPEC section 5)",
+    ({ name, seed, low: lowPercent, high: highPercent }) => {
       const { s } = clippedSummary(name, seed);
       expect(Math.abs(s.fractionAtMin - lowPercent / 100)).toBeLessThan(TOLERANCE);
       expect(Math.abs(s.fractionAtMax - highPercent / 100)).toBeLessThan(TOLERANCE);

@@ -73,7 +73,7 @@ describe("toJSON and distributionFromJSON", () => {
     ["clamp without mode", { name: "normal", params: { mean: MU, sd: SIGMA }, clamp: { min: 0.001, max: 0.5 } }, "clamp.mode"],
     ["clamp with bad max", { name: "normal", params: { mean: MU, sd: SIGMA }, clamp: { min: 0.001, max: 0.0001, mode: "clip" } }, "clamp.max"],
     ["clamp with extra key", { name: "normal", params: { mean: MU, sd: SIGMA }, clamp: { min: 0.001, max: 0.5, mode: "clip", tries: 3 } }, "clamp.tries"],
-  ])("refuses %s (parameter %s)", (_label, json, parameter) => {
+  ] as const)("refuses %s", (_label, json, parameter) => {
     const err = catchDistributionError(() => distributionFromJSON(json));
     expect(err).toBeInstanceOf(DistributionError);
     expect(err.code).toBe("HTS_INVALID_ARGUMENT");
