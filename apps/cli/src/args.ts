@@ -23,9 +23,21 @@ export type ParsedArgs = Readonly<Record<string, string | boolean | undefined>>;
 export function parseCommand(command: string, argv: readonly string[], table: OptionTable): ParsedArgs {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
   for (const [name, spec] of Object.entries(table)) options[name] = { type: spec.type };
+  // "--beta -1" is a negative number, not an option: join it as "--beta=-1" so that the
+  // range check can name the value.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const next = argv[i + 1];
+    const name = a.startsWith("--") ? a.slice(2) : "";
+    if (table[name]?.type === "string" && next !== undefined && /^-(\d|\.\d|Infinity)/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     const m = /'(-{1,2}[^' ]+)/.exec(msg);

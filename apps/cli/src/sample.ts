@@ -50,7 +50,7 @@ export async function sampleCommand(argv: readonly string[], io: Io): Promise<nu
     all.set(v, o);
     o += v.length;
   }
-  const s = summarize(all, { min: Math.fround(min), max: Math.fround(max) });
+  const s = summarize(all, { min, max });
   const summary = { distribution: dist.toJSON(), ...s };
   const human =
     `${dist.name}: ${s.count} values, mean ${s.mean.toFixed(4)}, sd ${s.sd.toFixed(4)}, min ${s.min.toPrecision(4)}, max ${s.max.toPrecision(4)}\n` +

@@ -142,7 +142,8 @@ export function dtDistribution(dt: RunConfig["dt"]): Distribution {
     return clamp(base, { min: dt.min, max: dt.max, mode: dt.clamp });
   } catch (e) {
     const err = e as { parameter?: string; message: string };
-    const flag = err.parameter === "name" || err.parameter === "dist" ? "dt-dist" : `dt-${err.parameter ?? "dist"}`;
+    const flags: Record<string, string> = { name: "dt-dist", dist: "dt-dist", mean: "dt-mean", sd: "dt-sd", nu: "dt-nu", min: "dt-min", max: "dt-max", mode: "dt-clamp" };
+    const flag = flags[err.parameter ?? "name"] ?? "dt-dist";
     throw new UsageError(flag, `--${flag}: ${err.message}`);
   }
 }
