@@ -91,12 +91,12 @@ export class Relaxer {
 
   /** Copies `from` into the current state. */
   load(from: readonly Matrix[]): void {
-    from.forEach((m, l) => this.#be.copy(m, this.#s[l] as Matrix));
+    for (let l = 0; l < from.length; l++) this.#be.copy(from[l] as Matrix, this.#s[l] as Matrix);
   }
 
   /** Copies the current state into `to`. */
   save(to: readonly Matrix[]): void {
-    to.forEach((m, l) => this.#be.copy(this.#s[l] as Matrix, m));
+    for (let l = 0; l < to.length; l++) this.#be.copy(this.#s[l] as Matrix, to[l] as Matrix);
   }
 
   #step(beta: number): void {

@@ -19,8 +19,8 @@ function makeNet(): Network {
   const r = rngs(8);
   const net = createNetwork({ backend: be, sizes, dt: [Float32Array.from([0.5, 0.3, 0.4, 0.2]), Float32Array.from([0.35, 0.5, 0.25])], weightRng: r.weights });
   // Small weights and biases that put the fixed point inside (0, 1).
-  net.params.W.forEach((w) => be.write(w, Array.from(be.read(w), (v) => 0.3 * v)));
-  net.params.b.forEach((b) => be.write(b, new Array(b.cols).fill(0.4)));
+  for (const w of net.params.W) be.write(w, Array.from(be.read(w), (v) => 0.3 * v));
+  for (const b of net.params.b) be.write(b, new Array(b.cols).fill(0.4));
   return net;
 }
 
