@@ -45,9 +45,9 @@ export const MODEL_OPTIONS: OptionTable = {
     type: "string",
     value: "X",
     default: "0",
-    help: "Stop a phase early when the largest state change of a step falls below X (0: always run all steps).",
+    help: "Stop the free phase early when the largest state change of a step falls below X (0: always run all T1 steps; nudged phases always run T2 steps).",
   },
-  "eval-batch": { type: "string", value: "N", default: "1000", help: "Examples relaxed together during evaluation (no effect on results)." },
+  "eval-batch": { type: "string", value: "N", default: "1000", help: "Examples relaxed together during evaluation (no effect on predictions unless --tolerance is set)." },
   backend: { type: "string", value: "NAME", default: "auto", help: "auto, cpu (float32) or reference (float64, slow)." },
   json: { type: "boolean", help: "Print one JSON summary line on stdout at the end (human output goes to stderr)." },
 };

@@ -37,6 +37,12 @@ const TRAIN_OPTIONS: OptionTable = {
   },
   optimizer: { type: "string", value: "NAME", default: "sgd", help: "sgd, momentum or adam, applied to the EP gradient estimate." },
   lr: { type: "string", value: "RATES", default: "0.1,0.05", help: "Learning rates, one per weight layer W_1..W_L." },
+  "lr-decay": {
+    type: "string",
+    value: "X",
+    default: "1",
+    help: "Multiply every learning rate by X after each epoch (1: constant rates).",
+  },
   momentum: { type: "string", value: "X", default: "0.9", help: "Momentum coefficient (optimizer momentum)." },
   "weight-decay": { type: "string", value: "X", default: "0", help: "L2 weight decay on the weights (not the biases)." },
   ...MODEL_OPTIONS,
@@ -80,6 +86,7 @@ export interface RunConfig {
   tolerance: number;
   optimizer: (typeof OPTIMIZERS)[number];
   lr: number[];
+  lrDecay: number;
   momentum: number;
   weightDecay: number;
   dt: { dist: string; mean: number; sd: number; min: number; max: number; clamp: "clip" | "resample"; nu: number; fromInit: boolean };
@@ -94,6 +101,9 @@ function buildConfig(a: ReturnType<typeof parseCommand>): RunConfig {
   if (arch.length < 2) throw new UsageError("arch", `--arch: expected at least two layer sizes (input and output), got ${JSON.stringify(str(a, "arch"))}`);
   if ((arch[arch.length - 1] as number) < 2) throw new UsageError("arch", `--arch: the output layer needs at least 2 neurons (one per class), got ${arch[arch.length - 1]}`);
   const lr = numList(a, "lr", (n) => n >= 0, "numbers >= 0") as number[];
+  if (str(a, "init") === undefined && lr.length !== arch.length - 1) {
+    throw new UsageError("lr", `--lr: expected ${arch.length - 1} rate(s), one per weight layer of --arch ${arch.join(",")}, got ${lr.length} (${str(a, "lr")})`);
+  }
   const dtMin = num(a, "dt-min", 0, true) as number;
   const dtMax = num(a, "dt-max", 0, true) as number;
   if (dtMax <= dtMin) throw new UsageError("dt-max", `--dt-max: expected a number > --dt-min (${dtMin}), got ${dtMax}`);
@@ -116,6 +126,7 @@ function buildConfig(a: ReturnType<typeof parseCommand>): RunConfig {
     tolerance: num(a, "tolerance", 0) as number,
     optimizer: choice(a, "optimizer", OPTIMIZERS),
     lr,
+    lrDecay: num(a, "lr-decay", 0, true, 1) as number,
     momentum: num(a, "momentum", 0, false, 0.999999) as number,
     weightDecay: num(a, "weight-decay", 0) as number,
     dt: {
@@ -203,7 +214,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
   if (cfg.lr.length !== cfg.arch.length - 1) {
     throw new UsageError(
       "lr",
-      `--lr: expected ${cfg.arch.length - 1} rates (one per weight layer of --arch ${cfg.arch.join(",")}), got ${cfg.lr.length} (${cfg.lr.join(",")})`,
+      `--lr: expected ${cfg.arch.length - 1} rate(s), one per weight layer of --arch ${cfg.arch.join(",")}, got ${cfg.lr.length} (${cfg.lr.join(",")})`,
     );
   }
   if (data.train.dim !== cfg.arch[0]) {
@@ -275,7 +286,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
       if (err.code === "HTS_NON_FINITE_STATE" || err.code === "HTS_NON_FINITE_PARAMETER") {
         status = "diverged";
         failure = err.message;
-        const line = { epoch, status, error: err.message, location: err.location ?? null };
+        const line = { epoch, status, nonFinite: true, error: err.message, location: err.location ?? null };
         metrics.push(line);
         if (files) writeFileAtomic(join(files, "metrics.jsonl"), metrics.map((m) => JSON.stringify(m)).join("\n") + "\n");
         break;
@@ -285,6 +296,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     const tEval = (performance.now() - t0) / 1000 - tTrain;
     const line = {
       epoch,
+      lr: [...trainer.optimizer.lr],
       trainAccuracy: train.accuracy,
       trainCost: train.cost,
       testAccuracy: test.accuracy,
@@ -301,6 +313,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     say(
       `epoch ${epoch}/${cfg.epochs}  train ${fmtPct(train.accuracy)} (free phase, running)  test ${fmtPct(test.accuracy)}  cost ${train.cost.toFixed(4)}  residual ${train.freeResidual.toExponential(2)}  ${tTrain.toFixed(1)}s (${line.samplesPerSecond.toFixed(0)} samples/s) + eval ${tEval.toFixed(1)}s\n`,
     );
+    if (cfg.lrDecay !== 1) trainer.optimizer.setLearningRates(trainer.optimizer.lr.map((r) => r * cfg.lrDecay));
     if (files) {
       writeFileAtomic(join(files, "metrics.jsonl"), metrics.map((m) => JSON.stringify(m)).join("\n") + "\n");
       await saveCheckpoint(join(files, "model.safetensors"), network, { ...record, epochsDone: epoch, minibatches: trainer.minibatches });
@@ -311,7 +324,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
   const summary = {
     status,
     error: failure,
-    epochs: metrics.length,
+    epochs: metrics.filter((m) => m.nonFinite === false).length,
     finalTestAccuracy: status === "ok" ? (last?.testAccuracy ?? null) : null,
     bestTestAccuracy: Math.max(...metrics.map((m) => (typeof m.testAccuracy === "number" ? m.testAccuracy : Number.NEGATIVE_INFINITY))),
     seconds,

@@ -27,6 +27,10 @@ export interface OptimizerConfig {
  */
 export interface Optimizer {
   readonly config: OptimizerConfig;
+  /** The learning rates in use (one per weight layer). */
+  readonly lr: readonly number[];
+  /** Replaces the learning rates (a schedule calls this between epochs). */
+  setLearningRates(lr: readonly number[]): void;
   step(params: NetworkParams, grads: ParamGradients): void;
 }
 
@@ -43,9 +47,14 @@ export function createOptimizer(backend: Backend, sizes: readonly number[], conf
   if (!Array.isArray(config.lr) || config.lr.length !== L) {
     invalid(where, "lr", config.lr, `${L} learning rates (one per weight layer)`);
   }
-  config.lr.forEach((r, i) => {
-    if (typeof r !== "number" || !Number.isFinite(r) || r < 0) invalid(where, `lr[${i}]`, r, "a finite number >= 0");
-  });
+  const checkRates = (fn: string, lr: readonly number[]) => {
+    if (!Array.isArray(lr) || lr.length !== L) invalid(fn, "lr", lr, `${L} learning rates (one per weight layer)`);
+    lr.forEach((r, i) => {
+      if (typeof r !== "number" || !Number.isFinite(r) || r < 0) invalid(fn, `lr[${i}]`, r, "a finite number >= 0");
+    });
+  };
+  checkRates(where, config.lr);
+  let rates = [...config.lr];
   const momentum = config.momentum ?? 0.9;
   const weightDecay = config.weightDecay ?? 0;
   const beta1 = config.beta1 ?? 0.9;
@@ -67,10 +76,17 @@ export function createOptimizer(backend: Backend, sizes: readonly number[], conf
   let t = 0;
   return {
     config: { ...config, momentum, weightDecay, beta1, beta2, epsilon },
+    get lr() {
+      return rates;
+    },
+    setLearningRates(lr) {
+      checkRates("setLearningRates", lr);
+      rates = [...lr];
+    },
     step(params, grads) {
       t += 1;
       for (let l = 0; l < L; l++) {
-        const lr = config.lr[l] as number;
+        const lr = rates[l] as number;
         const pairs: [Matrix, Matrix, number][] = [
           [params.W[l] as Matrix, grads.W[l] as Matrix, 0],
           [params.b[l] as Matrix, grads.b[l] as Matrix, 1],

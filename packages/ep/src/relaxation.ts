@@ -140,7 +140,8 @@ export class Relaxer {
     let r = 0;
     for (let l = 0; l < this.#s.length; l++) {
       const d = this.#be.maxAbsDiff(this.#s[l] as Matrix, this.#next[l] as Matrix);
-      if (!(d <= r)) r = d;
+      if (Number.isNaN(d)) return d;
+      if (d > r) r = d;
     }
     return r;
   }

@@ -87,6 +87,8 @@ export interface Trainer {
   readonly config: TrainerConfig;
   /** Minibatches trained so far. */
   readonly minibatches: number;
+  /** The optimizer (its learning rates can be changed between epochs). */
+  readonly optimizer: Optimizer;
   /** Trains on one minibatch: x is B x n_0 row-major, labels B class indices. */
   trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult;
   /** One pass over `data` in the order `order` (a permutation; the last partial minibatch is dropped). */
@@ -269,6 +271,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     get minibatches() {
       return minibatches;
     },
+    optimizer,
     trainBatch,
     trainEpoch(data, order, onBatch) {
       checkData("trainEpoch", data);
