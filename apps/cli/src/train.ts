@@ -32,7 +32,7 @@ const TRAIN_OPTIONS: OptionTable = {
   nudge: {
     type: "string",
     value: "KIND",
-    default: "one-sided",
+    default: "random-sign",
     help: "one-sided (+beta), random-sign (sign of beta drawn per minibatch) or symmetric (a third phase at -beta; the update uses +beta and -beta).",
   },
   optimizer: { type: "string", value: "NAME", default: "sgd", help: "sgd, momentum or adam, applied to the EP gradient estimate." },
@@ -40,7 +40,7 @@ const TRAIN_OPTIONS: OptionTable = {
   "lr-decay": {
     type: "string",
     value: "X",
-    default: "1",
+    default: "0.8",
     help: "Multiply every learning rate by X after each epoch (1: constant rates).",
   },
   momentum: { type: "string", value: "X", default: "0.9", help: "Momentum coefficient (optimizer momentum)." },
