@@ -54,7 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const t2 = int(a, "t2", 1) as number;
   const repeats = int(a, "repeats", 1) as number;
   const samples = int(a, "samples", 1) as number;
-  const { backend, reason } = createBackend({ prefer: choice(a, "backend", ["cpu", "reference"]) });
+  const { backend, reason } = await createBackend({ prefer: choice(a, "backend", ["cpu", "reference"]) });
   const json = a.json as boolean;
   const data = await loadEmbedded({ trainSize: 4096, testSize: 1 });
   if (!json) {

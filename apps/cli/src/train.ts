@@ -180,7 +180,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
   const dist = cfg.init ? null : dtDistribution(cfg.dt);
 
   const started = Date.now();
-  const choiceOfBackend = createBackend({ prefer: cfg.backend });
+  const choiceOfBackend = await createBackend({ prefer: cfg.backend });
   const backend = choiceOfBackend.backend;
   say(`backend: ${backend.name} (${choiceOfBackend.reason})\n`);
 

@@ -15,24 +15,65 @@ export interface BackendChoice {
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ["auto", "cpu", "reference"];
 
 /**
- * Picks a backend: `cpu` (float32), `reference` (float64 plain loops, slow, exact), or
- * `auto` (the best available; in this release the float32 CPU backend). The choice is
- * returned with a reason, never made silently.
+ * One way to make a backend. `load` resolves to a backend, or to the reason it cannot be
+ * made here (a missing module, no GPU context, ...); heavy backends import their code
+ * lazily inside `load`, so that a CPU-only install never loads them.
  */
-export function createBackend(options: { prefer?: BackendPreference } = {}): BackendChoice {
+export interface BackendCandidate {
+  readonly name: Exclude<BackendPreference, "auto">;
+  load(): Promise<Backend | { readonly unavailable: string }>;
+}
+
+/**
+ * The candidates `auto` tries, best first; the first that loads wins. The list ends with
+ * the plain float32 CPU backend, which is always available.
+ */
+export const AUTO_ORDER: readonly BackendCandidate[] = [{ name: "cpu", load: async () => createCpuBackend() }];
+
+const EXPLICIT: Readonly<Record<Exclude<BackendPreference, "auto">, BackendCandidate>> = {
+  cpu: { name: "cpu", load: async () => createCpuBackend() },
+  reference: { name: "reference", load: async () => createReferenceBackend() },
+};
+
+/**
+ * Picks a backend: `cpu` (float32), `reference` (float64 plain loops, slow, exact), or
+ * `auto` (the best available, trying {@link AUTO_ORDER} in turn). The choice is returned
+ * with a reason, never made silently; an explicit preference that cannot be honoured is an
+ * `HTS_BACKEND_UNAVAILABLE` error saying what is missing, not a fallback.
+ */
+export async function createBackend(options: { prefer?: BackendPreference } = {}): Promise<BackendChoice> {
   const prefer = options.prefer ?? "auto";
-  switch (prefer) {
-    case "auto":
-      return { backend: createCpuBackend(), reason: "auto: no GPU backend is available in this build; using the float32 CPU backend" };
-    case "cpu":
-      return { backend: createCpuBackend(), reason: "cpu: requested" };
-    case "reference":
-      return { backend: createReferenceBackend(), reason: "reference: requested (float64, slow)" };
-    default:
-      throw new KernelError(
-        "HTS_INVALID_ARGUMENT",
-        `createBackend: prefer must be one of ${BACKEND_PREFERENCES.join(", ")}, got ${JSON.stringify(prefer)}`,
-        { parameter: "prefer", value: prefer, expected: BACKEND_PREFERENCES.join(" | ") },
-      );
+  if (prefer === "auto") {
+    const skipped: string[] = [];
+    for (const candidate of AUTO_ORDER) {
+      const r = await candidate.load();
+      if ("unavailable" in r) skipped.push(`${candidate.name}: ${r.unavailable}`);
+      else {
+        const why = skipped.length ? ` (skipped ${skipped.join("; ")})` : "";
+        return { backend: r, reason: `auto: picked ${r.name}, the best backend available here${why}` };
+      }
+    }
+    throw new KernelError("HTS_BACKEND_UNAVAILABLE", `createBackend: no backend could be made: ${skipped.join("; ")}`, {
+      parameter: "prefer",
+      value: prefer,
+      expected: "an available backend",
+    });
   }
+  const candidate = (EXPLICIT as Record<string, BackendCandidate | undefined>)[prefer as string];
+  if (candidate === undefined) {
+    throw new KernelError(
+      "HTS_INVALID_ARGUMENT",
+      `createBackend: prefer must be one of ${BACKEND_PREFERENCES.join(", ")}, got ${JSON.stringify(prefer)}`,
+      { parameter: "prefer", value: prefer, expected: BACKEND_PREFERENCES.join(" | ") },
+    );
+  }
+  const r = await candidate.load();
+  if ("unavailable" in r) {
+    throw new KernelError("HTS_BACKEND_UNAVAILABLE", `createBackend: the ${prefer} backend is not available: ${r.unavailable}`, {
+      parameter: "prefer",
+      value: prefer,
+      expected: "an available backend",
+    });
+  }
+  return { backend: r, reason: `${prefer}: requested` };
 }

@@ -12,8 +12,8 @@ export type {
 } from "./backend.js";
 export { createCpuBackend, createReferenceBackend } from "./cpu-backend.js";
 export type { HostMatrix } from "./cpu-backend.js";
-export { BACKEND_PREFERENCES, createBackend } from "./create-backend.js";
-export type { BackendChoice, BackendPreference } from "./create-backend.js";
+export { AUTO_ORDER, BACKEND_PREFERENCES, createBackend } from "./create-backend.js";
+export type { BackendCandidate, BackendChoice, BackendPreference } from "./create-backend.js";
 export { KernelError } from "./errors.js";
 export type { KernelErrorCode, KernelErrorDetails } from "./errors.js";
 export { fromNdarray, toNdarray } from "./ndarray-view.js";
