@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type DataSplit, loadDataset } from "@hts/datasets";
 import { clamp, createDistribution, createRng, type Distribution } from "@hts/distributions";
@@ -258,6 +258,8 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
   const files = outDir ? resolve(outDir) : null;
   if (files) {
     mkdirSync(files, { recursive: true });
+    // --overwrite replaces the earlier run whole: no old checkpoint next to a new config.
+    for (const name of ["config.json", "metrics.jsonl", "model.safetensors"]) rmSync(join(files, name), { force: true });
     writeFileAtomic(join(files, "config.json"), `${JSON.stringify(record, null, 2)}\n`);
     writeFileAtomic(join(files, "metrics.jsonl"), "");
   }
