@@ -1,9 +1,10 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type DataSplit, loadDataset } from "@hts/datasets";
-import { clamp, createDistribution, createRng, type Distribution } from "@hts/distributions";
+import { clamp, createDistribution, createRng, type Distribution, type RngState, restoreRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import {
+  checkpointTensors,
   createNetwork,
   createTrainer,
   DYNAMICS,
@@ -12,8 +13,13 @@ import {
   networkFromSnapshot,
   NUDGES,
   OPTIMIZERS,
+  type OptimizerState,
+  readSafetensorsFile,
+  type SafetensorsTensor,
   saveCheckpoint,
+  snapshotFromTensors,
   snapshotNetwork,
+  writeSafetensorsFile,
 } from "@hts/ep";
 import { type BackendPreference, createBackend } from "@hts/kernels";
 import { choice, formatHelp, int, num, numList, type OptionTable, parseCommand, str } from "./args.js";
@@ -57,6 +63,11 @@ const TRAIN_OPTIONS: OptionTable = {
   init: { type: "string", value: "FILE", help: "Start from a safetensors checkpoint; its dt is used and wins over --dt-*." },
   out: { type: "string", value: "DIR", help: "Write config.json, metrics.jsonl (one line per epoch) and model.safetensors here." },
   overwrite: { type: "boolean", help: "Allow --out to replace the files of an earlier run in DIR." },
+  resume: {
+    type: "string",
+    value: "DIR",
+    help: "Continue an interrupted run from DIR/checkpoint.safetensors (written after every epoch) with DIR's configuration; only --epochs, --backend and --json may be given with it. Same seed, same final weights as an uninterrupted run.",
+  },
 };
 
 const SUMMARY = `Train a layered Hopfield network with Equilibrium Propagation and per-neuron time steps.
@@ -170,12 +181,14 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     io.out(formatHelp("train", SUMMARY, TRAIN_OPTIONS));
     return 0;
   }
-  const cfg = buildConfig(a);
+  const resumeDir = str(a, "resume");
+  const resumed = resumeDir ? await readResume(resumeDir, argv, a) : null;
+  const cfg = resumed ? resumed.config : buildConfig(a);
   const json = a.json as boolean;
   const say = json ? io.err : io.out;
-  const outDir = str(a, "out");
-  if (outDir && isNonEmptyDir(outDir) && !(a.overwrite as boolean)) {
-    throw new UsageError("out", `--out: ${outDir} already holds files; choose another folder or pass --overwrite`);
+  const outDir = resumeDir ?? str(a, "out");
+  if (!resumed && outDir && isNonEmptyDir(outDir) && !(a.overwrite as boolean)) {
+    throw new UsageError("out", `--out: ${outDir} already holds files; choose another folder or pass --overwrite, or continue it with --resume`);
   }
   const dist = cfg.init ? null : dtDistribution(cfg.dt);
 
@@ -196,10 +209,12 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
 
   const base = createRng(cfg.seed);
   const dtRng = base.jump();
-  const orderRng = dtRng.jump();
-  const nudgeRng = orderRng.jump();
+  const orderRng = resumed ? restoreRng(resumed.state.orderRng) : dtRng.jump();
+  const nudgeRng = resumed ? restoreRng(resumed.state.nudgeRng) : dtRng.jump().jump();
   let network: Network;
-  if (cfg.init) {
+  if (resumed) {
+    network = networkFromSnapshot(backend, resumed.snapshot);
+  } else if (cfg.init) {
     const ck = await loadCheckpoint(cfg.init);
     const archGiven = argv.some((v) => v === "--arch" || v.startsWith("--arch="));
     if (!archGiven) cfg.arch = [...ck.snapshot.sizes];
@@ -227,6 +242,7 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     energy,
     cost,
     nudgeRng,
+    minibatches: resumed?.state.minibatches ?? 0,
     config: {
       t1: cfg.t1,
       t2: cfg.t2,
@@ -253,23 +269,27 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     dataSource: data.source,
     trainExamples: data.train.count,
     testExamples: data.test.count,
-    dtDistribution: dist ? dist.toJSON() : null,
+    dtDistribution: dist ? dist.toJSON() : resumed ? resumed.record.dtDistribution : null,
   };
+  if (resumed) {
+    trainer.optimizer.loadState(resumed.optimizer);
+    say(`resuming ${resumeDir} after epoch ${resumed.state.epochsDone} of ${cfg.epochs}\n`);
+  }
   const files = outDir ? resolve(outDir) : null;
-  if (files) {
+  if (files && !resumed) {
     mkdirSync(files, { recursive: true });
     // --overwrite replaces the earlier run whole: no old checkpoint next to a new config.
-    for (const name of ["config.json", "metrics.jsonl", "model.safetensors"]) rmSync(join(files, name), { force: true });
+    for (const name of RUN_FILES) rmSync(join(files, name), { force: true });
     writeFileAtomic(join(files, "config.json"), `${JSON.stringify(record, null, 2)}\n`);
     writeFileAtomic(join(files, "metrics.jsonl"), "");
   }
 
   const progress = createProgress(io.err, io.isTTY && !json);
-  const metrics: Record<string, unknown>[] = [];
+  const metrics: Record<string, unknown>[] = resumed ? [...resumed.state.metrics] : [];
   const identity = Uint32Array.from({ length: data.train.count }, (_, i) => i);
   let status = "ok";
   let failure: string | null = null;
-  for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
+  for (let epoch = (resumed?.state.epochsDone ?? 0) + 1; epoch <= cfg.epochs; epoch++) {
     const order = cfg.shuffle ? shuffled(identity, orderRng) : identity;
     const t0 = performance.now();
     let train: ReturnType<typeof trainer.trainEpoch>;
@@ -319,6 +339,20 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
     if (files) {
       writeFileAtomic(join(files, "metrics.jsonl"), metrics.map((m) => JSON.stringify(m)).join("\n") + "\n");
       await saveCheckpoint(join(files, "model.safetensors"), network, { ...record, epochsDone: epoch, minibatches: trainer.minibatches });
+      // Everything --resume needs, in one file written atomically: a kill at any moment
+      // leaves either the previous epoch's checkpoint or this one.
+      const opt = trainer.optimizer.saveState();
+      const tensors: Record<string, SafetensorsTensor> = { ...checkpointTensors(snapshotNetwork(network)) };
+      for (const [k, v] of Object.entries(opt.tensors)) tensors[`optimizer.${k}`] = { dtype: "F32", shape: [v.length], data: v };
+      const state: ResumeState = {
+        epochsDone: epoch,
+        minibatches: trainer.minibatches,
+        orderRng: orderRng.getState(),
+        nudgeRng: nudgeRng.getState(),
+        optimizer: { name: opt.name, step: opt.step, lr: [...opt.lr] },
+        metrics,
+      };
+      await writeSafetensorsFile(join(files, "checkpoint.safetensors"), tensors, { format: "hts-ep-train-state/1", config: JSON.stringify(record), state: JSON.stringify(state) });
     }
   }
   const seconds = (Date.now() - started) / 1000;
@@ -337,6 +371,55 @@ export async function trainCommand(argv: readonly string[], io: Io): Promise<num
   else say(`done in ${seconds.toFixed(1)}s: test accuracy ${fmtPct(summary.finalTestAccuracy as number)}${files ? `, files in ${files}` : ""}\n`);
   if (json) io.out(`${JSON.stringify(summary)}\n`);
   return status === "ok" ? 0 : 3;
+}
+
+const RUN_FILES = ["config.json", "metrics.jsonl", "model.safetensors", "checkpoint.safetensors"];
+
+/** The training state saved after every epoch for --resume. */
+interface ResumeState {
+  epochsDone: number;
+  minibatches: number;
+  orderRng: RngState;
+  nudgeRng: RngState;
+  optimizer: { name: OptimizerState["name"]; step: number; lr: number[] };
+  metrics: Record<string, unknown>[];
+}
+
+/** Reads DIR/checkpoint.safetensors for --resume; flags other than --epochs, --backend, --json are refused. */
+async function readResume(dir: string, argv: readonly string[], a: ReturnType<typeof parseCommand>) {
+  const allowed = new Set(["resume", "epochs", "backend", "json"]);
+  for (const v of argv) {
+    const name = v.startsWith("--") ? (v.slice(2).split("=")[0] as string) : null;
+    if (name && !allowed.has(name)) {
+      throw new UsageError(name, `--resume: --${name} cannot be combined with --resume (the run continues with the configuration in ${dir}); only --epochs, --backend and --json can`);
+    }
+  }
+  const file = join(dir, "checkpoint.safetensors");
+  if (!existsSync(file)) {
+    throw new UsageError("resume", `--resume: ${file} does not exist (a run writes it after its first epoch; nothing to resume)`);
+  }
+  const { tensors, metadata } = await readSafetensorsFile(file);
+  if (metadata.format !== "hts-ep-train-state/1" || !metadata.config || !metadata.state) {
+    throw new UsageError("resume", `--resume: ${file} is not a training checkpoint written by hts train`);
+  }
+  const record = JSON.parse(metadata.config) as RunConfig & { dtDistribution: unknown };
+  const state = JSON.parse(metadata.state) as ResumeState;
+  const config: RunConfig = { ...record };
+  const epochs = int(a, "epochs", 1);
+  if (argv.some((v) => v === "--epochs" || v.startsWith("--epochs="))) config.epochs = epochs as number;
+  if (argv.some((v) => v === "--backend" || v.startsWith("--backend="))) config.backend = a.backend as BackendPreference;
+  if (config.epochs < state.epochsDone) {
+    throw new UsageError("epochs", `--epochs: ${dir} has already trained ${state.epochsDone} epochs; --epochs ${config.epochs} is fewer`);
+  }
+  const optTensors: Record<string, Float32Array> = {};
+  const net = new Map<string, SafetensorsTensor>();
+  for (const [name, t] of tensors) {
+    if (name.startsWith("optimizer.")) optTensors[name.slice("optimizer.".length)] = t.data as Float32Array;
+    else net.set(name, t);
+  }
+  const snapshot = snapshotFromTensors(net, file);
+  const optimizer: OptimizerState = { ...state.optimizer, tensors: optTensors };
+  return { config, record, state, snapshot, optimizer };
 }
 
 /** A seeded Fisher-Yates permutation of `items` (a copy). */

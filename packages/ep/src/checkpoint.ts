@@ -50,9 +50,12 @@ function bad(file: string, message: string, tensor?: string): never {
   });
 }
 
-/** Reads and validates a checkpoint written by {@link saveCheckpoint} (or any tool using its layout). */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  const { tensors, metadata } = await readSafetensorsFile(path);
+/**
+ * The network tensors (`W{l}`, `b{l}`, `dt{l}`, float32) of a decoded safetensors file as a
+ * snapshot in our layout, validated; `file` names the source in errors.
+ */
+export function snapshotFromTensors(tensors: ReadonlyMap<string, SafetensorsTensor>, file: string): NetworkSnapshot {
+  const path = file;
   let L = 0;
   while (tensors.has(`W${L + 1}`)) L++;
   if (L === 0) bad(path, "no tensor W1: not a network checkpoint");
@@ -89,6 +92,13 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
       if (!(Number.isFinite(d[j]) && (d[j] as number) > 0)) bad(path, `dt${l}[${j}] is ${d[j]}, expected a finite number > 0`, `dt${l}`);
     }
   }
+  return { sizes, W, b, dt };
+}
+
+/** Reads and validates a checkpoint written by {@link saveCheckpoint} (or any tool using its layout). */
+export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  const { tensors, metadata } = await readSafetensorsFile(path);
+  const snapshot = snapshotFromTensors(tensors, path);
   let config: unknown = null;
   const raw = metadata.config;
   if (raw !== undefined) {
@@ -98,5 +108,5 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
       bad(path, "__metadata__.config is not valid JSON", "__metadata__");
     }
   }
-  return { snapshot: { sizes, W, b, dt }, config, metadata };
+  return { snapshot, config, metadata };
 }

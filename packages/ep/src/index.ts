@@ -1,11 +1,11 @@
-export { checkpointTensors, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+export { checkpointTensors, loadCheckpoint, saveCheckpoint, snapshotFromTensors } from "./checkpoint.js";
 export type { Checkpoint } from "./checkpoint.js";
 export { EpError, invalid } from "./errors.js";
 export type { EpErrorCode, NonFiniteLocation } from "./errors.js";
 export { createNetwork, networkFromSnapshot, snapshotNetwork } from "./network.js";
 export type { CreateNetworkOptions, DtSpec, Network, NetworkSnapshot } from "./network.js";
 export { createOptimizer, OPTIMIZERS } from "./optimizer.js";
-export type { Optimizer, OptimizerConfig, OptimizerName } from "./optimizer.js";
+export type { Optimizer, OptimizerConfig, OptimizerName, OptimizerState } from "./optimizer.js";
 export { DYNAMICS, Relaxer } from "./relaxation.js";
 export type { Dynamics, RelaxOptions, RelaxResult } from "./relaxation.js";
 export {

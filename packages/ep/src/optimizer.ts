@@ -32,6 +32,21 @@ export interface Optimizer {
   /** Replaces the learning rates (a schedule calls this between epochs). */
   setLearningRates(lr: readonly number[]): void;
   step(params: NetworkParams, grads: ParamGradients): void;
+  /** The optimizer's state (step count, rates and moment buffers by name) for a checkpoint. */
+  saveState(): OptimizerState;
+  /** Restores a state from {@link Optimizer.saveState} (same optimizer and layer sizes). */
+  loadState(state: OptimizerState): void;
+}
+
+/**
+ * A saved optimizer state: `tensors` holds the moment buffers read back to the host, named
+ * `<moment>.<W|b><l>` (e.g. `m.W1`, `v.b2`; momentum keeps its velocity as `m`).
+ */
+export interface OptimizerState {
+  readonly name: OptimizerName;
+  readonly step: number;
+  readonly lr: readonly number[];
+  readonly tensors: Readonly<Record<string, Float32Array>>;
 }
 
 function checkRate(where: string, name: string, v: unknown, lo: number, hi: number, closedHi = false): void {
@@ -82,6 +97,47 @@ export function createOptimizer(backend: Backend, sizes: readonly number[], conf
     setLearningRates(lr) {
       checkRates("setLearningRates", lr);
       rates = [...lr];
+    },
+    saveState() {
+      const tensors: Record<string, Float32Array> = {};
+      for (const [moment, bufs] of [
+        ["m", first],
+        ["v", second],
+      ] as const) {
+        if (!bufs) continue;
+        for (let l = 0; l < L; l++) {
+          tensors[`${moment}.W${l + 1}`] = Float32Array.from(backend.read(bufs[0]?.[l] as Matrix));
+          tensors[`${moment}.b${l + 1}`] = Float32Array.from(backend.read(bufs[1]?.[l] as Matrix));
+        }
+      }
+      return { name, step: t, lr: [...rates], tensors };
+    },
+    loadState(state) {
+      if (state.name !== name) invalid("loadState", "state.name", state.name, `"${name}" (the optimizer being restored)`);
+      if (!Number.isInteger(state.step) || state.step < 0) invalid("loadState", "state.step", state.step, "an integer >= 0");
+      checkRates("loadState", state.lr);
+      for (const [moment, bufs] of [
+        ["m", first],
+        ["v", second],
+      ] as const) {
+        if (!bufs) continue;
+        for (let l = 0; l < L; l++) {
+          for (const [k, kind] of [
+            [0, "W"],
+            [1, "b"],
+          ] as const) {
+            const key = `${moment}.${kind}${l + 1}`;
+            const target = bufs[k]?.[l] as Matrix;
+            const data = state.tensors[key];
+            if (!data || data.length !== target.rows * target.cols) {
+              invalid("loadState", `state.tensors["${key}"]`, data ? `${data.length} values` : "missing", `${target.rows * target.cols} values`);
+            }
+            backend.write(target, data);
+          }
+        }
+      }
+      t = state.step;
+      rates = [...state.lr];
     },
     step(params, grads) {
       t += 1;

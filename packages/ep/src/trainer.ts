@@ -44,6 +44,8 @@ export interface CreateTrainerOptions {
   readonly config: TrainerConfig;
   /** Draws the sign of beta per minibatch for `random-sign` nudging. */
   readonly nudgeRng?: Rng;
+  /** Minibatches already trained (when resuming from a checkpoint; default 0). */
+  readonly minibatches?: number;
 }
 
 /** What one training minibatch did. */
@@ -171,7 +173,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     return s;
   };
 
-  let minibatches = 0;
+  let minibatches = options.minibatches ?? 0;
 
   const upload = (s: Slot, x: Float32Array, labels: ArrayLike<number> | null, count: number) => {
     be.write(s.x, x);
