@@ -25,6 +25,7 @@ import { type BackendPreference, createBackend } from "@hts/kernels";
 import { choice, formatHelp, int, num, numList, type OptionTable, parseCommand, str } from "./args.js";
 import { type Io, isNonEmptyDir, writeFileAtomic } from "./io.js";
 import { DATA_OPTIONS, DT_OPTIONS, MODEL_OPTIONS } from "./options.js";
+import { configFileToArgv, readRunConfigFile } from "./run-config-file.js";
 import { createProgress } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
@@ -63,6 +64,12 @@ const TRAIN_OPTIONS: OptionTable = {
   init: { type: "string", value: "FILE", help: "Start from a safetensors checkpoint; its dt is used and wins over --dt-*." },
   out: { type: "string", value: "DIR", help: "Write config.json, metrics.jsonl (one line per epoch) and model.safetensors here." },
   overwrite: { type: "boolean", help: "Allow --out to replace the files of an earlier run in DIR." },
+  config: {
+    type: "string",
+    value: "FILE",
+    help: "Read settings from a JSON file (the fields of config.json, as --print-config shows them); flags given on the command line win.",
+  },
+  "print-config": { type: "boolean", help: "Print the effective configuration as JSON and exit." },
   resume: {
     type: "string",
     value: "DIR",
@@ -175,10 +182,23 @@ function fmtPct(x: number): string {
 }
 
 /** `hts train`. */
-export async function trainCommand(argv: readonly string[], io: Io): Promise<number> {
-  const a = parseCommand("train", argv, TRAIN_OPTIONS);
+export async function trainCommand(argvIn: readonly string[], io: Io): Promise<number> {
+  let argv = argvIn;
+  let a = parseCommand("train", argv, TRAIN_OPTIONS);
   if (a.help) {
     io.out(formatHelp("train", SUMMARY, TRAIN_OPTIONS));
+    return 0;
+  }
+  const configFile = str(a, "config");
+  if (configFile) {
+    // The file's settings become flags placed first: flags on the command line win.
+    argv = [...configFileToArgv(readRunConfigFile(configFile)), ...argvIn];
+    a = parseCommand("train", argv, TRAIN_OPTIONS);
+  }
+  if (a["print-config"]) {
+    const cfg = buildConfig(a);
+    if (cfg.lr.length !== cfg.arch.length - 1 && !cfg.init) throw new UsageError("lr", `--lr: expected ${cfg.arch.length - 1} rate(s)`);
+    io.out(`${JSON.stringify(cfg, null, 2)}\n`);
     return 0;
   }
   const resumeDir = str(a, "resume");

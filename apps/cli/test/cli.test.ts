@@ -82,6 +82,41 @@ describe("hts train", () => {
   });
 });
 
+describe("hts train --config and --print-config", () => {
+  it("--print-config prints the effective configuration, which --config reads back; flags win", async () => {
+    const dir = tempDir();
+    const p = await hts("train", "--print-config", "--dt-dist", "gamma", "--lr", "0.2,0.1");
+    expect(p.code).toBe(0);
+    const cfg = JSON.parse(p.stdout);
+    expect(cfg.dt.dist).toBe("gamma");
+    expect(cfg.lr).toEqual([0.2, 0.1]);
+    writeFileSync(join(dir, "run.json"), p.stdout);
+    const q = await hts("train", "--config", join(dir, "run.json"), "--print-config", "--epochs", "7");
+    expect(q.code).toBe(0);
+    expect(JSON.parse(q.stdout)).toEqual({ ...cfg, epochs: 7 });
+  });
+
+  it.each([
+    ['{"epochs": 0}', /\$\.epochs is 0: expected number to be >=1/],
+    ['{"epochz": 3}', /\$\.epochz is 3: expected no such setting/],
+    ['{"dt": {"dist": "beta"}}', /\$\.dt\.dist is "beta": expected one of/],
+    ['{"arch": [784, 100, 10], "lr": [0.1]}', /\$\.lr is \[0\.1\]: expected 2 rate\(s\)/],
+    ['{"dt": {"min": 0.4, "max": 0.2}}', /\$\.dt\.max is 0\.2: expected a number > dt\.min \(0\.4\)/],
+    ['{"lr": [0.1, "fast"]}', /\$\.lr\[1\] is "fast": expected number/],
+    ['{"beta": -1}', /\$\.beta is -1: expected number to be >0/],
+    ['{"nudge": "both"}', /\$\.nudge is "both": expected one of/],
+    ['[1, 2]', /\$ is \[1,2\]: expected object/],
+    ["{not json", /is not valid JSON/],
+  ])("rejects %s naming the JSON path, the value and what is allowed", async (text, pattern) => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "bad.json"), text);
+    const r = await hts("train", "--config", join(dir, "bad.json"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
 describe("hts eval", () => {
   it("evaluates a checkpoint with the settings recorded in it", async () => {
     const out = join(tempDir(), "run");

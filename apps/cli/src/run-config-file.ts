@@ -1,0 +1,150 @@
+import { readFileSync } from "node:fs";
+import { DISTRIBUTION_NAMES } from "@hts/distributions";
+import { z } from "zod";
+import { UsageError } from "./usage-error.js";
+
+const positiveInt = z.number().int().min(1);
+const finite = z.number().finite();
+
+/**
+ * The schema of a `hts train --config FILE` file: the same fields as the `config.json` a run
+ * writes (and `--print-config` prints), every one optional; unknown fields are errors.
+ */
+export const runConfigSchema = z
+  .object({
+    dataset: z.string().regex(/^(embedded|mnist|idx:.+)$/, 'one of "embedded", "mnist", "idx:DIR"'),
+    trainSize: positiveInt.nullable(),
+    testSize: positiveInt.nullable(),
+    arch: z.array(positiveInt).min(2),
+    epochs: positiveInt,
+    batch: positiveInt,
+    evalBatch: positiveInt,
+    t1: positiveInt,
+    t2: positiveInt,
+    beta: finite.gt(0),
+    nudge: z.enum(["one-sided", "random-sign", "symmetric"]),
+    dynamics: z.enum(["leaky", "gradient"]),
+    energy: z.enum(["hopfield", "primitive"]),
+    activation: z.enum(["hard-sigmoid", "sigmoid", "tanh"]),
+    cost: z.enum(["mse", "ce"]),
+    tolerance: finite.min(0),
+    optimizer: z.enum(["sgd", "momentum", "adam"]),
+    lr: z.array(finite.min(0)).min(1),
+    lrDecay: finite.gt(0).max(1),
+    momentum: finite.min(0).max(0.999999),
+    weightDecay: finite.min(0),
+    dt: z
+      .object({
+        dist: z.enum(DISTRIBUTION_NAMES as unknown as [string, ...string[]]),
+        mean: finite.gt(0),
+        sd: finite.min(0),
+        min: finite.gt(0),
+        max: finite.gt(0),
+        clamp: z.enum(["clip", "resample"]),
+        nu: finite.gt(0),
+        fromInit: z.boolean(),
+      })
+      .partial()
+      .strict(),
+    seed: z.number().int().min(0).max(0xffffffff),
+    shuffle: z.boolean(),
+    init: z.string().min(1).nullable(),
+    backend: z.string().min(1),
+  })
+  .partial()
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.arch && c.lr && c.lr.length !== c.arch.length - 1) {
+      ctx.addIssue({ code: "custom", path: ["lr"], message: `${c.arch.length - 1} rate(s), one per weight layer of arch ${c.arch.join(",")}`, input: c.lr });
+    }
+    if (c.dt?.min !== undefined && c.dt.max !== undefined && c.dt.max <= c.dt.min) {
+      ctx.addIssue({ code: "custom", path: ["dt", "max"], message: `a number > dt.min (${c.dt.min})`, input: c.dt.max });
+    }
+  });
+
+/** A validated configuration file. */
+export type RunConfigFile = z.infer<typeof runConfigSchema>;
+
+function jsonPath(path: readonly PropertyKey[]): string {
+  return `$${path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const p of path) v = v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/** Reads and validates a configuration file; the first problem is a UsageError naming the JSON path, the value and what is allowed. */
+export function readRunConfigFile(file: string): RunConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError("config", `--config: cannot read ${file}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError("config", `--config: ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  const r = runConfigSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0] as z.core.$ZodIssue;
+    let path = issue.path as PropertyKey[];
+    let value = valueAt(json, path);
+    let expected = issue.message.replace(/^(Invalid option|Invalid input|Too small|Too big): expected /, "");
+    if (issue.code === "unrecognized_keys") {
+      path = [...path, issue.keys[0] as string];
+      value = valueAt(json, path);
+      expected = "no such setting (see hts train --print-config for the names)";
+    } else if (issue.code === "custom") {
+      value = (issue as { input?: unknown }).input ?? value;
+    }
+    const shown = value === undefined ? "undefined" : JSON.stringify(value);
+    throw new UsageError("config", `--config: ${file}: ${jsonPath(path)} is ${shown}: expected ${expected}`);
+  }
+  return r.data;
+}
+
+const FLAGS: Readonly<Record<string, string>> = {
+  dataset: "dataset",
+  trainSize: "train-size",
+  testSize: "test-size",
+  epochs: "epochs",
+  batch: "batch",
+  evalBatch: "eval-batch",
+  t1: "t1",
+  t2: "t2",
+  beta: "beta",
+  nudge: "nudge",
+  dynamics: "dynamics",
+  energy: "energy",
+  activation: "activation",
+  cost: "cost",
+  tolerance: "tolerance",
+  optimizer: "optimizer",
+  lrDecay: "lr-decay",
+  momentum: "momentum",
+  weightDecay: "weight-decay",
+  seed: "seed",
+  init: "init",
+  backend: "backend",
+};
+
+/** The command-line flags equivalent to a configuration file (given flags are appended after them and win). */
+export function configFileToArgv(c: RunConfigFile): string[] {
+  const argv: string[] = [];
+  for (const [key, flag] of Object.entries(FLAGS)) {
+    const v = (c as Record<string, unknown>)[key];
+    if (v !== undefined && v !== null) argv.push(`--${flag}=${String(v)}`);
+  }
+  if (c.arch) argv.push(`--arch=${c.arch.join(",")}`);
+  if (c.lr) argv.push(`--lr=${c.lr.join(",")}`);
+  if (c.shuffle === false) argv.push("--no-shuffle");
+  for (const [key, v] of Object.entries(c.dt ?? {})) {
+    if (key !== "fromInit" && v !== undefined) argv.push(`--dt-${key}=${String(v)}`);
+  }
+  return argv;
+}
