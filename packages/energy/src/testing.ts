@@ -1,0 +1,168 @@
+import { createReferenceBackend, type Matrix } from "@hts/kernels";
+import type { Cost } from "./cost.js";
+import type { Energy } from "./energy.js";
+import { allocParamGradients, allocState, type NetworkParams } from "./params.js";
+
+/** One invariant checked by {@link checkEnergy} or {@link checkCost}. */
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** A check's outcome: `ok` when every check passed. */
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly checks: readonly CheckResult[];
+}
+
+/** Options of the gradient checks. */
+export interface GradientCheckOptions {
+  /** Layer sizes of the small test network (default [5, 4, 3, 2]). */
+  readonly sizes?: readonly number[];
+  /** Batch size (default 3). */
+  readonly batch?: number;
+  /** Seed of the test data (default 7). */
+  readonly seed?: number;
+  /** Central-difference step (default 1e-6). */
+  readonly h?: number;
+  /** Allowed |fd - analytic| <= tolerance (1 + |fd|) (default 1e-6). */
+  readonly tolerance?: number;
+  /** Range the random states are drawn from (default [0.1, 0.9], away from the hard sigmoid's kinks). */
+  readonly stateRange?: readonly [number, number];
+}
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/**
+ * Checks an {@link Energy}, yours included, in float64 on the reference backend: the state
+ * gradient and the parameter gradients against central finite differences of `value`, on
+ * a small random network and minibatch. Returns a report instead of throwing.
+ */
+export function checkEnergy(energy: Energy, options: GradientCheckOptions = {}): CheckReport {
+  const sizes = options.sizes ?? [5, 4, 3, 2];
+  const B = options.batch ?? 3;
+  const h = options.h ?? 1e-6;
+  const tol = options.tolerance ?? 1e-6;
+  const [lo, hi] = options.stateRange ?? [0.1, 0.9];
+  const be = createReferenceBackend();
+  const r = lcg(options.seed ?? 7);
+  const W: Matrix[] = [];
+  const b: Matrix[] = [];
+  for (let l = 1; l < sizes.length; l++) {
+    const n0 = sizes[l - 1] as number;
+    const n1 = sizes[l] as number;
+    W.push(be.matrix(n0, n1, Array.from({ length: n0 * n1 }, () => r() - 0.5)));
+    b.push(be.matrix(1, n1, Array.from({ length: n1 }, () => 0.2 * (r() - 0.5))));
+  }
+  const params: NetworkParams = { sizes, W, b };
+  const x = be.matrix(B, sizes[0] as number, Array.from({ length: B * (sizes[0] as number) }, () => r()));
+  const state = allocState(be, sizes, B);
+  for (const s of state) be.write(s, Array.from({ length: s.rows * s.cols }, () => lo + (hi - lo) * r()));
+  const bound = energy.bind(be, params, B);
+  bound.setInput(x);
+  const nudge = (m: Matrix, i: number, d: number) => {
+    const v = be.read(m);
+    v[i] = (v[i] as number) + d;
+    be.write(m, v);
+  };
+  const checks: CheckResult[] = [];
+  let worst = 0;
+  let where = "";
+  const grad = allocState(be, sizes, B);
+  bound.stateGradient(state, grad);
+  state.forEach((s, l) => {
+    const g = be.read(grad[l] as Matrix);
+    for (let i = 0; i < g.length; i++) {
+      nudge(s, i, h);
+      const ep = bound.value(state);
+      nudge(s, i, -2 * h);
+      const em = bound.value(state);
+      nudge(s, i, h);
+      const fd = ((ep - em) / (2 * h)) * B;
+      const err = Math.abs(fd - (g[i] as number)) / (1 + Math.abs(fd));
+      if (!(err <= worst)) {
+        worst = err;
+        where = `layer ${l + 1}, entry ${i}: analytic ${g[i]}, finite difference ${fd}`;
+      }
+    }
+  });
+  checks.push({ name: "state gradient", ok: worst <= tol, detail: `worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}` });
+
+  worst = 0;
+  where = "";
+  const grads = allocParamGradients(be, sizes);
+  bound.paramGradient(state, grads);
+  const pairs: [string, Matrix, Matrix][] = [
+    ...W.map((w, i) => [`W${i + 1}`, w, grads.W[i] as Matrix] as [string, Matrix, Matrix]),
+    ...b.map((v, i) => [`b${i + 1}`, v, grads.b[i] as Matrix] as [string, Matrix, Matrix]),
+  ];
+  for (const [name, p, gm] of pairs) {
+    const g = be.read(gm);
+    for (let i = 0; i < g.length; i++) {
+      nudge(p, i, h);
+      bound.setInput(x);
+      const ep = bound.value(state);
+      nudge(p, i, -2 * h);
+      bound.setInput(x);
+      const em = bound.value(state);
+      nudge(p, i, h);
+      bound.setInput(x);
+      const fd = (ep - em) / (2 * h);
+      const err = Math.abs(fd - (g[i] as number)) / (1 + Math.abs(fd));
+      if (!(err <= worst)) {
+        worst = err;
+        where = `${name}[${i}]: analytic ${g[i]}, finite difference ${fd}`;
+      }
+    }
+  }
+  checks.push({ name: "parameter gradient", ok: worst <= tol, detail: `worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}` });
+  return { ok: checks.every((c) => c.ok), checks };
+}
+
+/** Checks a {@link Cost}'s state gradient against central finite differences of its value (float64). */
+export function checkCost(cost: Cost, options: GradientCheckOptions & { activation?: "hard-sigmoid" | "sigmoid" | "tanh" } = {}): CheckReport {
+  const B = options.batch ?? 3;
+  const n = 4;
+  const h = options.h ?? 1e-6;
+  const tol = options.tolerance ?? 1e-6;
+  const [lo, hi] = options.stateRange ?? [0.1, 0.9];
+  const be = createReferenceBackend();
+  const r = lcg(options.seed ?? 7);
+  const sL = be.matrix(B, n, Array.from({ length: B * n }, () => lo + (hi - lo) * r()));
+  const yv = new Float64Array(B * n);
+  for (let i = 0; i < B; i++) yv[i * n + Math.floor(r() * n)] = 1;
+  const y = be.matrix(B, n, yv);
+  const bound = cost.bind(be, options.activation ?? "hard-sigmoid", B, n);
+  const out = be.matrix(B, n);
+  bound.gradient(sL, y, out);
+  const g = be.read(out);
+  let worst = 0;
+  let where = "";
+  for (let i = 0; i < g.length; i++) {
+    const v = be.read(sL);
+    const base = v[i] as number;
+    v[i] = base + h;
+    be.write(sL, v);
+    const cp = bound.value(sL, y);
+    v[i] = base - h;
+    be.write(sL, v);
+    const cm = bound.value(sL, y);
+    v[i] = base;
+    be.write(sL, v);
+    const fd = ((cp - cm) / (2 * h)) * B;
+    const err = Math.abs(fd - (g[i] as number)) / (1 + Math.abs(fd));
+    if (!(err <= worst)) {
+      worst = err;
+      where = `entry ${i}: analytic ${g[i]}, finite difference ${fd}`;
+    }
+  }
+  const checks = [{ name: "state gradient", ok: worst <= tol, detail: `worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}` }];
+  return { ok: checks.every((c) => c.ok), checks };
+}

@@ -1,0 +1,48 @@
+import type { Backend, Matrix } from "@hts/kernels";
+import { describe, expect, it } from "vitest";
+import { ACTIVATIONS, type Energy, hopfieldEnergy, type NetworkParams, primitiveEnergy, softmaxCrossEntropy, squaredError } from "../src/index.js";
+import { checkCost, checkEnergy } from "../src/testing.js";
+
+describe("@hts/energy/testing", () => {
+  it.each(ACTIVATIONS.flatMap((a) => [["hopfield", a, hopfieldEnergy({ activation: a })] as const, ["primitive", a, primitiveEnergy({ activation: a })] as const]))(
+    "checkEnergy passes the built-in %s energy with %s",
+    (_n, _a, energy) => {
+      const r = checkEnergy(energy);
+      expect(r.checks.filter((c) => !c.ok)).toEqual([]);
+    },
+  );
+
+  it.each([
+    ["mse", squaredError()],
+    ["ce", softmaxCrossEntropy()],
+  ] as const)("checkCost passes the built-in %s cost", (_n, cost) => {
+    expect(checkCost(cost).ok).toBe(true);
+  });
+
+  it("checkEnergy fails an energy whose state gradient has the wrong sign", () => {
+    const base = hopfieldEnergy();
+    const flipped: Energy = {
+      name: "flipped",
+      activation: base.activation,
+      bind(be: Backend, params: NetworkParams, batch: number) {
+        const inner = base.bind(be, params, batch);
+        return {
+          ...inner,
+          batch,
+          setInput: (x: Matrix) => inner.setInput(x),
+          value: (s) => inner.value(s),
+          drive: (s, out) => inner.drive(s, out),
+          paramGradient: (s, out, o) => inner.paramGradient(s, out, o),
+          stateGradient(s, out) {
+            inner.stateGradient(s, out);
+            for (const m of out) be.axpby(-1, m, 0, m, m);
+          },
+        };
+      },
+    };
+    const r = checkEnergy(flipped);
+    expect(r.ok).toBe(false);
+    expect(r.checks.find((c) => c.name === "state gradient")?.ok).toBe(false);
+    expect(r.checks.find((c) => c.name === "parameter gradient")?.ok).toBe(true);
+  });
+});
