@@ -5,14 +5,17 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const roots = ["packages", "apps"];
+const singles = ["examples"];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 let missing = 0;
-for (const root of roots) {
-  if (!existsSync(root)) continue;
-  for (const name of readdirSync(root)) {
-    const dir = join(root, name);
+const dirs = [
+  ...roots.filter((r) => existsSync(r)).flatMap((r) => readdirSync(r).map((n) => join(r, n))),
+  ...singles.filter((d) => existsSync(d)),
+];
+{
+  for (const dir of dirs) {
     if (!existsSync(join(dir, "test"))) continue;
     const file = join(dir, ".vitest", "results.json");
     if (!existsSync(file)) {
