@@ -3,7 +3,7 @@ import { createCpuBackend, createReferenceBackend } from "./cpu-backend.js";
 import { KernelError } from "./errors.js";
 
 /** What {@link createBackend} may pick. */
-export type BackendPreference = "auto" | "cpu" | "reference";
+export type BackendPreference = "auto" | "wasm" | "cpu" | "reference";
 
 /** The backend chosen and, in words, why: report it to the user. */
 export interface BackendChoice {
@@ -12,7 +12,7 @@ export interface BackendChoice {
 }
 
 /** The preferences {@link createBackend} accepts. */
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ["auto", "cpu", "reference"];
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ["auto", "wasm", "cpu", "reference"];
 
 /**
  * One way to make a backend. `load` resolves to a backend, or to the reason it cannot be
@@ -24,20 +24,31 @@ export interface BackendCandidate {
   load(): Promise<Backend | { readonly unavailable: string }>;
 }
 
+/** WebAssembly SIMD (`wasm-f32`), or why it is not available in this engine. */
+async function loadWasm(): Promise<Backend | { readonly unavailable: string }> {
+  const { createWasmBackend, wasmUnavailableReason } = await import("./wasm-backend.js");
+  const why = wasmUnavailableReason();
+  return why === null ? createWasmBackend() : { unavailable: why };
+}
+
 /**
  * The candidates `auto` tries, best first; the first that loads wins. The list ends with
  * the plain float32 CPU backend, which is always available.
  */
-export const AUTO_ORDER: readonly BackendCandidate[] = [{ name: "cpu", load: async () => createCpuBackend() }];
+export const AUTO_ORDER: readonly BackendCandidate[] = [
+  { name: "wasm", load: loadWasm },
+  { name: "cpu", load: async () => createCpuBackend() },
+];
 
 const EXPLICIT: Readonly<Record<Exclude<BackendPreference, "auto">, BackendCandidate>> = {
+  wasm: { name: "wasm", load: loadWasm },
   cpu: { name: "cpu", load: async () => createCpuBackend() },
   reference: { name: "reference", load: async () => createReferenceBackend() },
 };
 
 /**
- * Picks a backend: `cpu` (float32), `reference` (float64 plain loops, slow, exact), or
- * `auto` (the best available, trying {@link AUTO_ORDER} in turn). The choice is returned
+ * Picks a backend: `wasm` (float32, WebAssembly SIMD kernels), `cpu` (float32, plain
+ * loops), `reference` (float64 plain loops, slow, exact), or `auto` (the best available, trying {@link AUTO_ORDER} in turn). The choice is returned
  * with a reason, never made silently; an explicit preference that cannot be honoured is an
  * `HTS_BACKEND_UNAVAILABLE` error saying what is missing, not a fallback.
  */

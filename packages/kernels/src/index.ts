@@ -15,5 +15,7 @@ export type { HostMatrix } from "./cpu-backend.js";
 export { AUTO_ORDER, BACKEND_PREFERENCES, createBackend } from "./create-backend.js";
 export type { BackendCandidate, BackendChoice, BackendPreference } from "./create-backend.js";
 export { KernelError } from "./errors.js";
+export { createWasmBackend, wasmUnavailableReason } from "./wasm-backend.js";
+export type { WasmBackendOptions } from "./wasm-backend.js";
 export type { KernelErrorCode, KernelErrorDetails } from "./errors.js";
 export { fromNdarray, toNdarray } from "./ndarray-view.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ActivationKind, Backend, FloatArray, Matrix, Precision } from "../src/index.js";
-import { createCpuBackend, createReferenceBackend } from "../src/index.js";
+import { createCpuBackend, createReferenceBackend, createWasmBackend, wasmUnavailableReason } from "../src/index.js";
 import { randomValues, seededUniform } from "./helpers.js";
 
 // One conformance suite, written once over the Backend interface and run for every
@@ -14,6 +14,13 @@ interface BackendUnderTest {
 }
 
 const backends: BackendUnderTest[] = [{ name: "cpu-f32", create: createCpuBackend }];
+// wasm-f32 is created asynchronously (browsers compile WebAssembly off the main thread).
+if (wasmUnavailableReason() === null) {
+  const wasm = await createWasmBackend();
+  backends.push({ name: "wasm-f32", create: () => wasm });
+} else {
+  console.warn(`conformance: wasm-f32 skipped: ${wasmUnavailableReason()}`);
+}
 
 /**
  * Relative tolerance from the storage precision: a few units in the last place of float32

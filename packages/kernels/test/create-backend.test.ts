@@ -6,10 +6,16 @@ import {
   createBackend,
   createCpuBackend,
   createReferenceBackend,
+  createWasmBackend,
   fromNdarray,
   KernelError,
   toNdarray,
+  wasmUnavailableReason,
 } from "../src/index.js";
+
+/** Where WebAssembly SIMD runs (Node >= 16.4), `auto` picks wasm-f32, else cpu-f32. */
+const wasmHere = wasmUnavailableReason() === null;
+const autoName = wasmHere ? "wasm-f32" : "cpu-f32";
 
 /** Runs `fn` and returns what it threw (failing the test if it threw nothing). */
 function thrown(fn: () => unknown): unknown {
@@ -22,11 +28,12 @@ function thrown(fn: () => unknown): unknown {
 }
 
 describe("createBackend", () => {
-  it.each([
-    { prefer: "auto", name: "cpu-f32", precision: "float32" },
+  it.each<{ prefer: BackendPreference; name: string; precision: string }>([
+    { prefer: "auto", name: autoName, precision: "float32" },
+    ...(wasmHere ? [{ prefer: "wasm" as const, name: "wasm-f32", precision: "float32" }] : []),
     { prefer: "cpu", name: "cpu-f32", precision: "float32" },
     { prefer: "reference", name: "reference-f64", precision: "float64" },
-  ] as const)("prefer=$prefer picks $name and says why", async ({ prefer, name, precision }) => {
+  ])("prefer=$prefer picks $name and says why", async ({ prefer, name, precision }) => {
     const choice = await createBackend({ prefer });
     expect(choice.backend.name).toBe(name);
     expect(choice.backend.precision).toBe(precision);
@@ -36,13 +43,13 @@ describe("createBackend", () => {
 
   it("defaults to auto and reports what it picked", async () => {
     for (const choice of [await createBackend(), await createBackend({})]) {
-      expect(choice.backend.name).toBe("cpu-f32");
-      expect(choice.reason).toMatch(/^auto: picked cpu-f32/);
+      expect(choice.backend.name).toBe(autoName);
+      expect(choice.reason).toMatch(new RegExp(`^auto: picked ${autoName}`));
     }
   });
 
   it("lists exactly the preferences it accepts", async () => {
-    expect([...BACKEND_PREFERENCES]).toEqual(["auto", "cpu", "reference"]);
+    expect([...BACKEND_PREFERENCES]).toEqual(["auto", "wasm", "cpu", "reference"]);
     for (const prefer of BACKEND_PREFERENCES) await expect(createBackend({ prefer })).resolves.toHaveProperty("backend");
   });
 
@@ -68,6 +75,10 @@ const factories: [string, () => Backend][] = [
   ["cpu-f32", createCpuBackend],
   ["reference-f64", createReferenceBackend],
 ];
+if (wasmHere) {
+  const wasm = await createWasmBackend();
+  factories.push(["wasm-f32", () => wasm]);
+}
 
 describe.each(factories)("%s: bad input", (_name, create) => {
   const be = create();

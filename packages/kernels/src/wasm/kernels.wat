@@ -1,0 +1,750 @@
+;; Float32 kernels of the `wasm-f32` backend, WebAssembly SIMD128 (f32x4).
+;;
+;; All pointers are byte offsets into the one imported linear memory; matrices are dense
+;; row-major float32. Every allocation made by the backend is 16-byte aligned and followed
+;; by at least 16 spare bytes, so a vector load may read up to 3 floats past the end of a
+;; row (the extra lanes are computed and discarded, never stored).
+;;
+;; The build (scripts/build-wasm.mjs) assembles this file twice: as it is, and with the
+;; memory import marked `shared` (for worker threads on a SharedArrayBuffer).
+(module
+  (import "env" "memory" (memory 1 32768))
+
+  ;; ------------------------------------------------------------------ element-wise
+
+  ;; o[i] = alpha a[i] + beta b[i]; o may alias a or b.
+  (func (export "axpby") (param $alpha f32) (param $a i32) (param $beta f32) (param $b i32) (param $o i32) (param $n i32)
+    (local $va v128) (local $vb v128) (local $vend i32) (local $end i32)
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $vb (f32x4.splat (local.get $beta)))
+    (local.set $vend (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $v
+        (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
+        (v128.store (local.get $o)
+          (f32x4.add (f32x4.mul (local.get $va) (v128.load (local.get $a)))
+                     (f32x4.mul (local.get $vb) (v128.load (local.get $b)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $v)))
+    (block $done
+      (loop $s
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (f32.store (local.get $o)
+          (f32.add (f32.mul (local.get $alpha) (f32.load (local.get $a)))
+                   (f32.mul (local.get $beta) (f32.load (local.get $b)))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $s))))
+
+  ;; o[i] = a[i] b[i]
+  (func (export "mul") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
+    (local $vend i32) (local $end i32)
+    (local.set $vend (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $v
+        (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
+        (v128.store (local.get $o) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $v)))
+    (block $done
+      (loop $s
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (f32.store (local.get $o) (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $s))))
+
+  ;; exp(x) on four lanes (Cephes expf: x = n ln2 + r, a degree-6 polynomial in r, times 2^n);
+  ;; relative error about 2e-7. Inputs are clamped to [-87.3, 88.3]; NaN stays NaN.
+  (func $exp4 (param $x v128) (result v128)
+    (local $fx v128) (local $z v128) (local $y v128)
+    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))
+                             (v128.const f32x4 88.3 88.3 88.3 88.3)))
+    (local.set $fx (f32x4.floor (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))
+                                           (v128.const f32x4 0.5 0.5 0.5 0.5))))
+    (local.set $x (f32x4.sub (local.get $x) (f32x4.mul (local.get $fx) (v128.const f32x4 0.693359375 0.693359375 0.693359375 0.693359375))))
+    (local.set $x (f32x4.sub (local.get $x) (f32x4.mul (local.get $fx) (v128.const f32x4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4 -2.12194440e-4))))
+    (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
+    (local.set $y (v128.const f32x4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4 1.9875691500e-4))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3 1.3981999507e-3)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3 8.3334519073e-3)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2 4.1665795894e-2)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1 1.6666665459e-1)))
+    (local.set $y (f32x4.add (f32x4.mul (local.get $y) (local.get $x)) (v128.const f32x4 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1 5.0000001201e-1)))
+    (local.set $y (f32x4.add (f32x4.add (f32x4.mul (local.get $y) (local.get $z)) (local.get $x)) (v128.const f32x4 1 1 1 1)))
+    ;; 2^n: (n + 127) << 23 (n is in [-126, 128); 128 gives +Infinity bits, as exp overflows)
+    (f32x4.mul (local.get $y)
+      (i32x4.shl (i32x4.add (i32x4.trunc_sat_f32x4_s (local.get $fx)) (v128.const i32x4 127 127 127 127)) (i32.const 23))))
+
+  ;; rho(x) (kind 0: hard sigmoid, 1: sigmoid 1/(1+exp(-4(x-1/2))), 2: tanh) on four lanes.
+  (func $act4 (param $kind i32) (param $x v128) (result v128)
+    (if (i32.eqz (local.get $kind))
+      (then (return (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
+    (if (i32.eq (local.get $kind) (i32.const 1))
+      (then (return (f32x4.div (v128.const f32x4 1 1 1 1)
+        (f32x4.add (v128.const f32x4 1 1 1 1)
+          (call $exp4 (f32x4.mul (f32x4.sub (local.get $x) (v128.const f32x4 0.5 0.5 0.5 0.5)) (v128.const f32x4 -4 -4 -4 -4))))))))
+    ;; tanh(x) = 1 - 2 / (exp(2x) + 1)
+    (f32x4.sub (v128.const f32x4 1 1 1 1)
+      (f32x4.div (v128.const f32x4 2 2 2 2)
+        (f32x4.add (call $exp4 (f32x4.add (local.get $x) (local.get $x))) (v128.const f32x4 1 1 1 1)))))
+
+  ;; rho'(x) on four lanes; the hard sigmoid's is 1 on the closed interval [0, 1] (NaN: 0).
+  (func $actd4 (param $kind i32) (param $x v128) (result v128)
+    (local $r v128)
+    (if (i32.eqz (local.get $kind))
+      (then (return (v128.and (v128.and (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))
+                                        (f32x4.le (local.get $x) (v128.const f32x4 1 1 1 1)))
+                              (v128.const f32x4 1 1 1 1)))))
+    (local.set $r (call $act4 (local.get $kind) (local.get $x)))
+    (if (i32.eq (local.get $kind) (i32.const 1))
+      (then (return (f32x4.mul (f32x4.mul (v128.const f32x4 4 4 4 4) (local.get $r))
+                               (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $r))))))
+    (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $r) (local.get $r))))
+
+  ;; o = rho(x) (deriv = 0) or rho'(x) (deriv = 1), n entries; o may alias x.
+  (func (export "activate") (param $kind i32) (param $deriv i32) (param $x i32) (param $o i32) (param $n i32)
+    (local $vend i32) (local $end i32) (local $v v128)
+    (local.set $vend (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (if (i32.and (i32.eqz (local.get $kind)) (i32.eqz (local.get $deriv)))
+      (then
+        ;; the hard sigmoid inline: the hot case
+        (block $done
+          (loop $v
+            (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
+            (v128.store (local.get $o)
+              (f32x4.min (f32x4.max (v128.load (local.get $x)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $v))))
+      (else
+        (block $done
+          (loop $v
+            (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
+            (if (local.get $deriv)
+              (then (v128.store (local.get $o) (call $actd4 (local.get $kind) (v128.load (local.get $x)))))
+              (else (v128.store (local.get $o) (call $act4 (local.get $kind) (v128.load (local.get $x))))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $v)))))
+    (block $done
+      (loop $s
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $v (f32x4.splat (f32.load (local.get $x))))
+        (if (local.get $deriv)
+          (then (local.set $v (call $actd4 (local.get $kind) (local.get $v))))
+          (else (local.set $v (call $act4 (local.get $kind) (local.get $v)))))
+        (f32.store (local.get $o) (f32x4.extract_lane 0 (local.get $v)))
+        (local.set $x (i32.add (local.get $x) (i32.const 4)))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $s))))
+
+  ;; o = min(hi, max(lo, s + scale dt (.) v)), dt (1 x cols) broadcast over the rows.
+  ;; No clip: lo = -Infinity, hi = +Infinity. NaN stays NaN.
+  (func (export "euler") (param $s i32) (param $v i32) (param $dt i32) (param $o i32) (param $rows i32) (param $cols i32)
+        (param $scale f32) (param $lo f32) (param $hi f32)
+    (local $vs v128) (local $vlo v128) (local $vhi v128) (local $r i32) (local $d i32) (local $vend i32) (local $end i32)
+    (local.set $vs (f32x4.splat (local.get $scale)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (block $rdone
+      (loop $row
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $d (local.get $dt))
+        (local.set $vend (i32.add (local.get $o) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $o) (i32.shl (local.get $cols) (i32.const 2))))
+        (block $done
+          (loop $vl
+            (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
+            (v128.store (local.get $o)
+              (f32x4.min (local.get $vhi) (f32x4.max (local.get $vlo)
+                (f32x4.add (v128.load (local.get $s))
+                  (f32x4.mul (f32x4.mul (local.get $vs) (v128.load (local.get $d))) (v128.load (local.get $v)))))))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $v (i32.add (local.get $v) (i32.const 16)))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $vl)))
+        (block $done
+          (loop $sl
+            (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+            (f32.store (local.get $o)
+              (f32.min (local.get $hi) (f32.max (local.get $lo)
+                (f32.add (f32.load (local.get $s))
+                  (f32.mul (f32.mul (local.get $scale) (f32.load (local.get $d))) (f32.load (local.get $v)))))))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $v (i32.add (local.get $v) (i32.const 4)))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (br $sl)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; o (1 x cols) = alpha * column sums of x (rows x cols) + beta o; with beta = 0, o is not read.
+  (func (export "colsums") (param $x i32) (param $o i32) (param $rows i32) (param $cols i32) (param $alpha f32) (param $beta f32)
+    (local $j i32) (local $r i32) (local $p i32) (local $ld i32) (local $acc v128) (local $sacc f32) (local $prev v128)
+    (local.set $ld (i32.shl (local.get $cols) (i32.const 2)))
+    (block $vdone
+      (loop $vl
+        (br_if $vdone (i32.gt_s (i32.add (local.get $j) (i32.const 4)) (local.get $cols)))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $r (i32.const 0))
+        (block $rdone
+          (loop $rl
+            (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $acc (f32x4.add (local.get $acc) (v128.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (local.get $ld)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rl)))
+        (local.set $p (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $acc (f32x4.mul (local.get $acc) (f32x4.splat (local.get $alpha))))
+        (if (f32.ne (local.get $beta) (f32.const 0))
+          (then (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (v128.load (local.get $p)) (f32x4.splat (local.get $beta)))))))
+        (v128.store (local.get $p) (local.get $acc))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $vl)))
+    (block $sdone
+      (loop $sl
+        (br_if $sdone (i32.ge_u (local.get $j) (local.get $cols)))
+        (local.set $sacc (f32.const 0))
+        (local.set $p (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $r (i32.const 0))
+        (block $rdone
+          (loop $rl
+            (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $sacc (f32.add (local.get $sacc) (f32.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (local.get $ld)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rl)))
+        (local.set $p (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $sacc (f32.mul (local.get $sacc) (local.get $alpha)))
+        (if (f32.ne (local.get $beta) (f32.const 0))
+          (then (local.set $sacc (f32.add (local.get $sacc) (f32.mul (f32.load (local.get $p)) (local.get $beta))))))
+        (f32.store (local.get $p) (local.get $sacc))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $sl))))
+
+  ;; Row-wise softmax of x (rows x cols) into o, the row maximum subtracted first.
+  (func (export "softmax") (param $x i32) (param $o i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $j i32) (local $max f32) (local $total f32) (local $e f32) (local $inv f32)
+    (block $rdone
+      (loop $row
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $max (f32.const -inf))
+        (local.set $j (i32.const 0))
+        (block $d (loop $l
+          (br_if $d (i32.ge_u (local.get $j) (local.get $cols)))
+          (local.set $max (f32.max (local.get $max) (f32.load (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $l)))
+        (local.set $total (f32.const 0))
+        (local.set $j (i32.const 0))
+        (block $d (loop $l
+          (br_if $d (i32.ge_u (local.get $j) (local.get $cols)))
+          (local.set $e (f32x4.extract_lane 0 (call $exp4 (f32x4.splat
+            (f32.sub (f32.load (i32.add (local.get $x) (i32.shl (local.get $j) (i32.const 2)))) (local.get $max))))))
+          (f32.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2))) (local.get $e))
+          (local.set $total (f32.add (local.get $total) (local.get $e)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $l)))
+        (local.set $inv (f32.div (f32.const 1) (local.get $total)))
+        (local.set $j (i32.const 0))
+        (block $d (loop $l
+          (br_if $d (i32.ge_u (local.get $j) (local.get $cols)))
+          (f32.store (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2)))
+            (f32.div (f32.load (i32.add (local.get $o) (i32.shl (local.get $j) (i32.const 2)))) (local.get $total)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $l)))
+        (local.set $x (i32.add (local.get $x) (i32.shl (local.get $cols) (i32.const 2))))
+        (local.set $o (i32.add (local.get $o) (i32.shl (local.get $cols) (i32.const 2))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
+
+  ;; ------------------------------------------------------------------ optimizers
+
+  ;; g' = g + wd p; with a velocity (v != 0): v = mom v + g', g' = v; p -= lr g'.
+  (func (export "sgd") (param $p i32) (param $g i32) (param $v i32) (param $n i32) (param $lr f32) (param $mom f32) (param $wd f32)
+    (local $i i32) (local $gv v128) (local $vlr v128) (local $vmom v128) (local $vwd v128) (local $gs f32)
+    (local.set $vlr (f32x4.splat (local.get $lr)))
+    (local.set $vmom (f32x4.splat (local.get $mom)))
+    (local.set $vwd (f32x4.splat (local.get $wd)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+        (local.set $gv (f32x4.add (v128.load (local.get $g)) (f32x4.mul (local.get $vwd) (v128.load (local.get $p)))))
+        (if (local.get $v)
+          (then
+            (local.set $gv (f32x4.add (f32x4.mul (local.get $vmom) (v128.load (local.get $v))) (local.get $gv)))
+            (v128.store (local.get $v) (local.get $gv))
+            (local.set $v (i32.add (local.get $v) (i32.const 16)))))
+        (v128.store (local.get $p) (f32x4.sub (v128.load (local.get $p)) (f32x4.mul (local.get $vlr) (local.get $gv))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $gs (f32.add (f32.load (local.get $g)) (f32.mul (local.get $wd) (f32.load (local.get $p)))))
+        (if (local.get $v)
+          (then
+            (local.set $gs (f32.add (f32.mul (local.get $mom) (f32.load (local.get $v))) (local.get $gs)))
+            (f32.store (local.get $v) (local.get $gs))
+            (local.set $v (i32.add (local.get $v) (i32.const 4)))))
+        (f32.store (local.get $p) (f32.sub (f32.load (local.get $p)) (f32.mul (local.get $lr) (local.get $gs))))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l))))
+
+  ;; Adam on four lanes: g' = g + wd p; m = b1 m + (1-b1) g'; v = b2 v + (1-b2) g'^2;
+  ;; p -= lr (m / c1) / (sqrt(v / c2) + eps).
+  (func $adam4 (param $p i32) (param $g i32) (param $m i32) (param $v i32)
+        (param $lr v128) (param $b1 v128) (param $b2 v128) (param $eps v128) (param $wd v128) (param $c1 v128) (param $c2 v128)
+    (local $gv v128) (local $mv v128) (local $vv v128)
+    (local.set $gv (f32x4.add (v128.load (local.get $g)) (f32x4.mul (local.get $wd) (v128.load (local.get $p)))))
+    (local.set $mv (f32x4.add (f32x4.mul (local.get $b1) (v128.load (local.get $m)))
+                              (f32x4.mul (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $b1)) (local.get $gv))))
+    (local.set $vv (f32x4.add (f32x4.mul (local.get $b2) (v128.load (local.get $v)))
+                              (f32x4.mul (f32x4.mul (f32x4.sub (v128.const f32x4 1 1 1 1) (local.get $b2)) (local.get $gv)) (local.get $gv))))
+    (v128.store (local.get $m) (local.get $mv))
+    (v128.store (local.get $v) (local.get $vv))
+    (v128.store (local.get $p)
+      (f32x4.sub (v128.load (local.get $p))
+        (f32x4.div (f32x4.mul (local.get $lr) (f32x4.div (local.get $mv) (local.get $c1)))
+                   (f32x4.add (f32x4.sqrt (f32x4.div (local.get $vv) (local.get $c2))) (local.get $eps))))))
+
+  (func (export "adam") (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32)
+        (param $lr f32) (param $b1 f32) (param $b2 f32) (param $eps f32) (param $wd f32) (param $c1 f32) (param $c2 f32)
+    (local $i i32) (local $t i32) (local $k i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+        (call $adam4 (local.get $p) (local.get $g) (local.get $m) (local.get $v)
+          (f32x4.splat (local.get $lr)) (f32x4.splat (local.get $b1)) (f32x4.splat (local.get $b2)) (f32x4.splat (local.get $eps))
+          (f32x4.splat (local.get $wd)) (f32x4.splat (local.get $c1)) (f32x4.splat (local.get $c2)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 16)))
+        (local.set $v (i32.add (local.get $v) (i32.const 16)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l)))
+    ;; the last 1-3 entries: copy them to the scratch vector at address 0 (16 bytes reserved
+    ;; by the allocator), update there, copy back
+    (local.set $t (i32.sub (local.get $n) (local.get $i)))
+    (if (local.get $t)
+      (then
+        (v128.store (i32.const 0) (v128.const i32x4 0 0 0 0))
+        (v128.store (i32.const 16) (v128.const i32x4 0 0 0 0))
+        (v128.store (i32.const 32) (v128.const i32x4 0 0 0 0))
+        (v128.store (i32.const 48) (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.const 0))
+        (block $d (loop $c
+          (br_if $d (i32.ge_u (local.get $k) (local.get $t)))
+          (f32.store (i32.shl (local.get $k) (i32.const 2)) (f32.load (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 2)))))
+          (f32.store offset=16 (i32.shl (local.get $k) (i32.const 2)) (f32.load (i32.add (local.get $g) (i32.shl (local.get $k) (i32.const 2)))))
+          (f32.store offset=32 (i32.shl (local.get $k) (i32.const 2)) (f32.load (i32.add (local.get $m) (i32.shl (local.get $k) (i32.const 2)))))
+          (f32.store offset=48 (i32.shl (local.get $k) (i32.const 2)) (f32.load (i32.add (local.get $v) (i32.shl (local.get $k) (i32.const 2)))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $c)))
+        (call $adam4 (i32.const 0) (i32.const 16) (i32.const 32) (i32.const 48)
+          (f32x4.splat (local.get $lr)) (f32x4.splat (local.get $b1)) (f32x4.splat (local.get $b2)) (f32x4.splat (local.get $eps))
+          (f32x4.splat (local.get $wd)) (f32x4.splat (local.get $c1)) (f32x4.splat (local.get $c2)))
+        (local.set $k (i32.const 0))
+        (block $d (loop $c
+          (br_if $d (i32.ge_u (local.get $k) (local.get $t)))
+          (f32.store (i32.add (local.get $p) (i32.shl (local.get $k) (i32.const 2))) (f32.load (i32.shl (local.get $k) (i32.const 2))))
+          (f32.store (i32.add (local.get $m) (i32.shl (local.get $k) (i32.const 2))) (f32.load offset=32 (i32.shl (local.get $k) (i32.const 2))))
+          (f32.store (i32.add (local.get $v) (i32.shl (local.get $k) (i32.const 2))) (f32.load offset=48 (i32.shl (local.get $k) (i32.const 2))))
+          (local.set $k (i32.add (local.get $k) (i32.const 1)))
+          (br $c))))))
+
+  ;; ------------------------------------------------------------------ matrix products
+
+  ;; dst (cols x rows) = src^T (src rows x cols); both dense.
+  (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $c i32) (local $s i32) (local $d i32) (local $ldd i32)
+    (local.set $ldd (i32.shl (local.get $rows) (i32.const 2)))
+    (block $rdone
+      (loop $rl
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
+        (local.set $c (i32.const 0))
+        (block $cdone
+          (loop $cl
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cols)))
+            (f32.store (local.get $d) (f32.load (local.get $src)))
+            (local.set $src (i32.add (local.get $src) (i32.const 4)))
+            (local.set $d (i32.add (local.get $d) (local.get $ldd)))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cl)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rl))))
+
+  ;; Panel kernels of gemm: C[i, j0 .. j0 + 4 nv) = alpha sum_p A[i, p] B[p, j0 ..) + beta C[i, j0 ..)
+  ;; for i in [0, m), nv vectors of 4 columns held in registers across the whole k loop.
+  ;; a, b, c point at A[0, 0], B[0, j0], C[0, j0]; lda, ldb, ldc are row strides in bytes.
+  ;; The k loop takes A in groups of 4 and skips a group whose 4 entries are all 0 (the
+  ;; input pixels, hard-sigmoid states and one-hot-like outputs are mostly zeros). With
+  ;; beta = 0 the previous C is not read.
+
+  (func $panel8 (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32)
+        (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32)
+    (local $i i32) (local $p i32) (local $ap i32) (local $bp i32) (local $k4 i32) (local $g v128) (local $s v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
+    (local $va v128) (local $vb v128)
+    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $vb (f32x4.splat (local.get $beta)))
+    (block $idone
+      (loop $il
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0))
+        (local.set $c2 (v128.const i32x4 0 0 0 0)) (local.set $c3 (v128.const i32x4 0 0 0 0))
+        (local.set $c4 (v128.const i32x4 0 0 0 0)) (local.set $c5 (v128.const i32x4 0 0 0 0))
+        (local.set $c6 (v128.const i32x4 0 0 0 0)) (local.set $c7 (v128.const i32x4 0 0 0 0))
+        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $bp (local.get $b))
+        (local.set $p (i32.const 0))
+        (block $gdone
+          (loop $gl
+            (br_if $gdone (i32.ge_u (local.get $p) (local.get $k4)))
+            (local.set $g (v128.load (local.get $ap)))
+            (if (v128.any_true (f32x4.ne (local.get $g) (v128.const i32x4 0 0 0 0)))
+              (then
+                (local.set $s (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+                (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
+                (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
+                (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
+                (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $s (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+                (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
+                (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
+                (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
+                (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $s (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+                (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
+                (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
+                (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
+                (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $s (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+                (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
+                (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
+                (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
+                (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb))))
+              (else (local.set $bp (i32.add (local.get $bp) (i32.shl (local.get $ldb) (i32.const 2))))))
+            (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $gl)))
+        (block $tdone
+          (loop $tl
+            (br_if $tdone (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $s (v128.load32_splat (local.get $ap)))
+            (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+            (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+            (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+            (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+            (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
+            (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
+            (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
+            (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
+            (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+            (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $tl)))
+        (local.set $ap (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (if (f32.eq (local.get $beta) (f32.const 0))
+          (then
+            (v128.store offset=0 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c0)))
+            (v128.store offset=16 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c1)))
+            (v128.store offset=32 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c2)))
+            (v128.store offset=48 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c3)))
+            (v128.store offset=64 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c4)))
+            (v128.store offset=80 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c5)))
+            (v128.store offset=96 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c6)))
+            (v128.store offset=112 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c7))))
+          (else
+            (v128.store offset=0 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c0)) (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $ap)))))
+            (v128.store offset=16 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c1)) (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $ap)))))
+            (v128.store offset=32 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c2)) (f32x4.mul (local.get $vb) (v128.load offset=32 (local.get $ap)))))
+            (v128.store offset=48 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c3)) (f32x4.mul (local.get $vb) (v128.load offset=48 (local.get $ap)))))
+            (v128.store offset=64 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c4)) (f32x4.mul (local.get $vb) (v128.load offset=64 (local.get $ap)))))
+            (v128.store offset=80 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c5)) (f32x4.mul (local.get $vb) (v128.load offset=80 (local.get $ap)))))
+            (v128.store offset=96 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c6)) (f32x4.mul (local.get $vb) (v128.load offset=96 (local.get $ap)))))
+            (v128.store offset=112 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c7)) (f32x4.mul (local.get $vb) (v128.load offset=112 (local.get $ap)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il))))
+
+  (func $panel4 (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32)
+        (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32)
+    (local $i i32) (local $p i32) (local $ap i32) (local $bp i32) (local $k4 i32) (local $g v128) (local $s v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $va v128) (local $vb v128)
+    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $vb (f32x4.splat (local.get $beta)))
+    (block $idone
+      (loop $il
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0))
+        (local.set $c2 (v128.const i32x4 0 0 0 0)) (local.set $c3 (v128.const i32x4 0 0 0 0))
+        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $bp (local.get $b))
+        (local.set $p (i32.const 0))
+        (block $gdone
+          (loop $gl
+            (br_if $gdone (i32.ge_u (local.get $p) (local.get $k4)))
+            (local.set $g (v128.load (local.get $ap)))
+            (if (v128.any_true (f32x4.ne (local.get $g) (v128.const i32x4 0 0 0 0)))
+              (then
+                (local.set $s (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $s (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $s (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $s (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb))))
+              (else (local.set $bp (i32.add (local.get $bp) (i32.shl (local.get $ldb) (i32.const 2))))))
+            (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $gl)))
+        (block $tdone
+          (loop $tl
+            (br_if $tdone (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $s (v128.load32_splat (local.get $ap)))
+            (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+            (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+            (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+            (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+            (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+            (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $tl)))
+        (local.set $ap (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (if (f32.eq (local.get $beta) (f32.const 0))
+          (then
+            (v128.store offset=0 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c0)))
+            (v128.store offset=16 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c1)))
+            (v128.store offset=32 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c2)))
+            (v128.store offset=48 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c3))))
+          (else
+            (v128.store offset=0 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c0)) (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $ap)))))
+            (v128.store offset=16 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c1)) (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $ap)))))
+            (v128.store offset=32 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c2)) (f32x4.mul (local.get $vb) (v128.load offset=32 (local.get $ap)))))
+            (v128.store offset=48 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c3)) (f32x4.mul (local.get $vb) (v128.load offset=48 (local.get $ap)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il))))
+
+  ;; Two vectors, the second holding w2 (1..4) valid columns; the panel for 5 to 8 columns.
+  (func $panel2 (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32)
+        (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32) (param $w2 i32)
+    (local $i i32) (local $p i32) (local $ap i32) (local $bp i32) (local $k4 i32) (local $g v128) (local $s v128)
+    (local $c0 v128) (local $c1 v128) (local $va v128) (local $vb v128)
+    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $vb (f32x4.splat (local.get $beta)))
+    (block $idone
+      (loop $il
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0))
+        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $bp (local.get $b))
+        (local.set $p (i32.const 0))
+        (block $gdone
+          (loop $gl
+            (br_if $gdone (i32.ge_u (local.get $p) (local.get $k4)))
+            (local.set $g (v128.load (local.get $ap)))
+            (if (v128.any_true (f32x4.ne (local.get $g) (v128.const i32x4 0 0 0 0)))
+              (then
+                (local.set $s (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $s (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $s (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $s (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $g) (local.get $g)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb))))
+              (else (local.set $bp (i32.add (local.get $bp) (i32.shl (local.get $ldb) (i32.const 2))))))
+            (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $gl)))
+        (block $tdone
+          (loop $tl
+            (br_if $tdone (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $s (v128.load32_splat (local.get $ap)))
+            (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+            (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+            (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+            (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $tl)))
+        (local.set $ap (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (if (f32.eq (local.get $beta) (f32.const 0))
+          (then
+            (v128.store offset=0 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c0)))
+            (call $store_part (i32.add (local.get $ap) (i32.const 16)) (f32x4.mul (local.get $va) (local.get $c1)) (local.get $w2)))
+          (else
+            (v128.store offset=0 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c0)) (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $ap)))))
+            (call $store_part (i32.add (local.get $ap) (i32.const 16))
+              (f32x4.add (f32x4.mul (local.get $va) (local.get $c1))
+                         (f32x4.mul (local.get $vb) (call $load_part (i32.add (local.get $ap) (i32.const 16)) (local.get $w2))))
+              (local.get $w2))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il))))
+
+  ;; One vector holding w (1..4) valid columns: the panel for 1 to 4 columns.
+  (func $panel1 (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32)
+        (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32) (param $w i32)
+    (local $i i32) (local $p i32) (local $ap i32) (local $bp i32) (local $k4 i32) (local $g v128)
+    (local $c0 v128) (local $va v128) (local $vb v128)
+    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $vb (f32x4.splat (local.get $beta)))
+    (block $idone
+      (loop $il
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $c0 (v128.const i32x4 0 0 0 0))
+        (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $bp (local.get $b))
+        (local.set $p (i32.const 0))
+        (block $gdone
+          (loop $gl
+            (br_if $gdone (i32.ge_u (local.get $p) (local.get $k4)))
+            (local.set $g (v128.load (local.get $ap)))
+            (if (v128.any_true (f32x4.ne (local.get $g) (v128.const i32x4 0 0 0 0)))
+              (then
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $g) (local.get $g)) (v128.load (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $g) (local.get $g)) (v128.load (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $g) (local.get $g)) (v128.load (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $g) (local.get $g)) (v128.load (local.get $bp)))))
+                (local.set $bp (i32.add (local.get $bp) (local.get $ldb))))
+              (else (local.set $bp (i32.add (local.get $bp) (i32.shl (local.get $ldb) (i32.const 2))))))
+            (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br $gl)))
+        (block $tdone
+          (loop $tl
+            (br_if $tdone (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (v128.load32_splat (local.get $ap)) (v128.load (local.get $bp)))))
+            (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
+            (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $tl)))
+        (local.set $ap (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (if (f32.eq (local.get $beta) (f32.const 0))
+          (then (call $store_part (local.get $ap) (f32x4.mul (local.get $va) (local.get $c0)) (local.get $w)))
+          (else (call $store_part (local.get $ap)
+            (f32x4.add (f32x4.mul (local.get $va) (local.get $c0)) (f32x4.mul (local.get $vb) (call $load_part (local.get $ap) (local.get $w))))
+            (local.get $w))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il))))
+
+  ;; Stores the first w (1..4) lanes of v at ptr.
+  (func $store_part (param $ptr i32) (param $v v128) (param $w i32)
+    (if (i32.ge_u (local.get $w) (i32.const 4)) (then (v128.store (local.get $ptr) (local.get $v)) (return)))
+    (f32.store (local.get $ptr) (f32x4.extract_lane 0 (local.get $v)))
+    (if (i32.ge_u (local.get $w) (i32.const 2)) (then (f32.store offset=4 (local.get $ptr) (f32x4.extract_lane 1 (local.get $v)))))
+    (if (i32.ge_u (local.get $w) (i32.const 3)) (then (f32.store offset=8 (local.get $ptr) (f32x4.extract_lane 2 (local.get $v))))))
+
+  ;; Loads the first w (1..4) floats at ptr into the low lanes (the others 0).
+  (func $load_part (param $ptr i32) (param $w i32) (result v128)
+    (local $v v128)
+    (if (i32.ge_u (local.get $w) (i32.const 4)) (then (return (v128.load (local.get $ptr)))))
+    (local.set $v (v128.load32_zero (local.get $ptr)))
+    (if (i32.ge_u (local.get $w) (i32.const 2)) (then (local.set $v (f32x4.replace_lane 1 (local.get $v) (f32.load offset=4 (local.get $ptr))))))
+    (if (i32.ge_u (local.get $w) (i32.const 3)) (then (local.set $v (f32x4.replace_lane 2 (local.get $v) (f32.load offset=8 (local.get $ptr))))))
+    (local.get $v))
+
+  ;; C (m x n) = alpha A (m x k) B (k x n) + beta C, all dense row-major with leading
+  ;; dimensions lda, ldb, ldc (in floats). Columns go in panels of 32, 16, then 5-8 or
+  ;; 1-4; each panel is swept over all rows, so its slice of B stays in cache.
+  (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+        (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32)
+    (local $j i32) (local $left i32)
+    (local.set $lda (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.lt_s (i32.sub (local.get $n) (local.get $j)) (i32.const 32)))
+        (call $panel8 (local.get $a) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))
+          (local.get $m) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta))
+        (local.set $j (i32.add (local.get $j) (i32.const 32)))
+        (br $l)))
+    (if (i32.ge_s (i32.sub (local.get $n) (local.get $j)) (i32.const 16))
+      (then
+        (call $panel4 (local.get $a) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))
+          (local.get $m) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))))
+    (block $done
+      (loop $l
+        (local.set $left (i32.sub (local.get $n) (local.get $j)))
+        (br_if $done (i32.le_s (local.get $left) (i32.const 4)))
+        (call $panel2 (local.get $a) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))
+          (local.get $m) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta)
+          (select (i32.sub (local.get $left) (i32.const 4)) (i32.const 4) (i32.lt_s (local.get $left) (i32.const 8))))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br $l)))
+    (local.set $left (i32.sub (local.get $n) (local.get $j)))
+    (if (i32.gt_s (local.get $left) (i32.const 0))
+      (then
+        (call $panel1 (local.get $a) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))
+          (local.get $m) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta) (local.get $left)))))
+)
