@@ -1,4 +1,5 @@
 import { createRng, sampleLayers, summarize } from "@hts/distributions";
+import { binDt, dtHistogramSpec, renderSvg } from "./charts.js";
 import { formatHelp, int, num, numList, type OptionTable, parseCommand, str, choice } from "./args.js";
 import { type Io, writeFileAtomic } from "./io.js";
 import { DT_OPTIONS } from "./options.js";
@@ -12,6 +13,7 @@ const SAMPLE_OPTIONS: OptionTable = {
   seed: { type: "string", value: "N", default: "0", help: "Seed (hts train draws dt from a stream of its --seed, so values differ from this)." },
   format: { type: "string", value: "FMT", default: "summary", help: "summary (statistics only), json or csv (the values too)." },
   output: { type: "string", value: "FILE", help: "Write the values (json or csv) to FILE instead of stdout." },
+  plot: { type: "string", value: "FILE.svg", help: "Also draw the histogram of the drawn values over [--dt-min, --dt-max] to FILE.svg (SVG)." },
 };
 
 const SUMMARY = `Draw per-neuron time steps dt from a distribution, as a network is initialised, and
@@ -56,6 +58,12 @@ export async function sampleCommand(argv: readonly string[], io: Io): Promise<nu
     `${dist.name}: ${s.count} values, mean ${s.mean.toFixed(4)}, sd ${s.sd.toFixed(4)}, min ${s.min.toPrecision(4)}, max ${s.max.toPrecision(4)}\n` +
     `clamped at ${min}: ${(100 * s.fractionAtMin).toFixed(2)}% (${s.atMin}), at ${max}: ${(100 * s.fractionAtMax).toFixed(2)}% (${s.atMax})\n`;
   const output = str(a, "output");
+  const plot = str(a, "plot");
+  if (plot !== undefined) {
+    if (!/\.svg$/i.test(plot)) throw new UsageError("plot", `--plot: expected a file name ending in .svg, got ${JSON.stringify(plot)}`);
+    const svg = await renderSvg(dtHistogramSpec([binDt(dist.name, all, min, max)], `Clamped per-neuron dt, ${s.count.toLocaleString("en-US")} draws`));
+    writeFileAtomic(plot, svg);
+  }
   if (format === "summary") {
     io.out(human);
     return 0;
