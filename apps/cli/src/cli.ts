@@ -1,6 +1,7 @@
 import { evalCommand } from "./eval.js";
 import type { Io } from "./io.js";
 import { sampleCommand } from "./sample.js";
+import { studyCommand } from "./study.js";
 import { trainCommand } from "./train.js";
 import { UsageError } from "./usage-error.js";
 
@@ -8,6 +9,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Pro
   train: trainCommand,
   eval: evalCommand,
   sample: sampleCommand,
+  study: studyCommand,
 };
 
 const HELP = `Usage: hts <command> [options]
@@ -18,6 +20,7 @@ Commands:
   train    Train a layered Hopfield network on MNIST digits with EP (free + nudged phase).
   eval     Evaluate a saved checkpoint: free-phase predictions on a test set.
   sample   Draw per-neuron dt vectors from a distribution and summarise them.
+  study    Compare dt distributions over seeds: a grid of training runs, tables and charts.
 
 Run hts <command> --help for the options of a command.
 Exit codes: 0 success, 1 error, 2 bad command line, 3 training diverged.
