@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-const roots = ["packages", "apps"];
+const roots = ["packages", "apps", "tools"];
 const singles = ["examples"];
 let passed = 0;
 let failed = 0;
