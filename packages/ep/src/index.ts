@@ -15,6 +15,14 @@ export {
   readSafetensorsFile,
   writeSafetensorsFile,
 } from "./safetensors.js";
-export type { SafetensorsTensor } from "./safetensors.js";
+export type {
+  CheckpointErrorCode,
+  CheckpointErrorDetails,
+  SafetensorsArrays,
+  SafetensorsContent,
+  SafetensorsDtype,
+  SafetensorsInput,
+  SafetensorsTensor,
+} from "./safetensors.js";
 export { createTrainer, NUDGES } from "./trainer.js";
 export type { BatchResult, CreateTrainerOptions, EpochStats, EvalStats, LabeledData, Nudge, Trainer, TrainerConfig } from "./trainer.js";
