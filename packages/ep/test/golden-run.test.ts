@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { clamp, createRng, lognormal } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
-import { type Backend, createCpuBackend, createReferenceBackend } from "@hts/kernels";
+import { type Backend, createCpuBackend, createReferenceBackend, createWasmBackend, wasmUnavailableReason } from "@hts/kernels";
 import { describe, expect, it } from "vitest";
 import { createNetwork, createTrainer, type Nudge, snapshotNetwork } from "../src/index.js";
 import type { Dynamics } from "../src/relaxation.js";
@@ -73,6 +73,9 @@ function run(backend: Backend, c: (typeof configs)[number]): Golden {
   return { config: c.name, epochs, weights };
 }
 
+// wasm-f32 is created asynchronously; one instance serves every run (each allocates its own matrices).
+const wasmBackend: Backend | null = wasmUnavailableReason() === null ? await createWasmBackend() : null;
+
 describe("golden short training runs", () => {
   if (process.env.HTS_UPDATE_GOLDEN) {
     it("regenerates the golden file from the float64 reference backend", () => {
@@ -87,6 +90,7 @@ describe("golden short training runs", () => {
     ["reference-f64", createReferenceBackend, 1e-9],
     ["cpu-f32", createCpuBackend, 2e-4],
   ];
+  if (wasmBackend !== null) backends.push(["wasm-f32", () => wasmBackend, 2e-4]);
   describe.each(backends)("%s", (_name, make, rtol) => {
     it.each(configs.map((c, i) => [c.name, c, i] as const))("%s matches the golden run", (_n, c, i) => {
       const g = golden[i] as Golden;

@@ -46,7 +46,13 @@ export async function assemble() {
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
-  const out = await assemble();
+  let out;
+  try {
+    out = await assemble();
+  } catch (e) {
+    process.stderr.write(`build-wasm: ${e.message}\n`);
+    process.exit(1);
+  }
   if (process.argv.includes("--check")) {
     let old = "";
     try {

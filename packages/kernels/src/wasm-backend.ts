@@ -23,7 +23,18 @@ export interface WasmKernels {
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, c1: number, c2: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
+  gemm_sparse_k(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
+  nonfinite(x: number, n: number): number;
+  gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
+  grad_hsig(s: number, o: number, da: number, n: number): void;
+  leaky(kind: number, w: number, s: number, dt: number, next: number, rows: number, cols: number): void;
 }
+
+/** Products with at most this many output columns (and a longer inner dimension) use dot products of rows. */
+const DOT_N_MAX = 12;
+
+/** Inner dimensions up to this use the kernel that skips each zero entry of A (output states). */
+const SPARSE_K_MAX = 16;
 
 const WASM_PAGE = 65536;
 /** The most pages the kernels' memory import allows (2 GiB). */
@@ -31,6 +42,36 @@ const MAX_PAGES = 32768;
 /** Bytes 0..63 are the kernels' own scratch (the Adam tail); allocations start after. */
 const RESERVED = 64;
 const ALIGN = 64;
+
+// The deferred queue. Every operation of a relaxation step works row by row (one row is
+// one example): products with a weight matrix, the Euler step with its dt vector and the
+// element-wise passes. Such operations are queued instead of run, and the queue is run at
+// the next operation that needs whole matrices (a read-back, a batch reduction, an
+// optimizer step) in blocks of rows: all queued operations on rows 0..r, then on the next
+// block, and so on. A block's states, drives and activations stay in the cache across a
+// whole phase instead of streaming through memory at every pass. Results are bit-identical
+// to running the operations one by one.
+const OP_AXPBY = 0;
+const OP_MUL = 1;
+const OP_ACTIVATE = 2;
+const OP_EULER = 3;
+const OP_GEMM = 4;
+const OP_COPY = 5;
+const OP_FILL = 6;
+const OP_BROADCAST = 7;
+const OP_SOFTMAX = 8;
+// Fused: queued sequences that a relaxation step issues, replaced by one pass (see kernels.wat).
+/** activateDerivative(hard-sigmoid, s, da); mul(da, o, o); axpby(1, s, -1, o, o). */
+const OP_GRAD_HSIG = 9;
+/** activate(kind, w, w); axpby(1, w, -1, s, w); eulerStep(s, w, dt, next) (scale 1, no clip). */
+const OP_LEAKY = 10;
+/** Float64 slots per queued operation: the code and up to 9 arguments. */
+const OP_SLOTS = 10;
+const MAX_QUEUED = 4096;
+/** Target bytes of the rows of one block, over all matrices the queue touches row-wise. */
+const BLOCK_BYTES = 160 * 1024;
+/** Whole matrices read by queued products above this size turn blocking off (they would be re-read per block). */
+const BIG_OPERAND_BYTES = 512 * 1024;
 
 const ACTIVATION_CODE: Readonly<Record<ActivationKind, number>> = { "hard-sigmoid": 0, sigmoid: 1, tanh: 2 };
 
@@ -116,6 +157,10 @@ class WasmMatrix implements Matrix {
   tBytes = 0;
   tVersion = -1;
   disposed = false;
+  /** Epoch stamps of the deferred queue: written by, read row-wise by, read whole by a queued op. */
+  qWrite = 0;
+  qRow = 0;
+  qGlobal = 0;
   constructor(rows: number, cols: number, backend: string, ptr: number, bytes: number) {
     this.rows = rows;
     this.cols = cols;
@@ -148,6 +193,12 @@ class WasmBackend implements Backend {
   readonly #free = new Map<number, number[]>();
   #scratchPtr = 0;
   #scratchBytes = 0;
+  readonly #q = new Float64Array(MAX_QUEUED * OP_SLOTS);
+  #queued = 0;
+  #qRows = 0;
+  #epoch = 1;
+  #rowBytes = 0;
+  #bigOperand = false;
 
   constructor(kernels: WasmKernels, memory: WasmMemory) {
     this.#k = kernels;
@@ -199,6 +250,130 @@ class WasmBackend implements Backend {
     return this.#scratchPtr;
   }
 
+  /**
+   * Makes room to queue an operation on `rows`-row matrices that writes `w` row-wise and
+   * reads `r1`, `r2` row-wise and `g` whole; runs the queue first where that order would
+   * matter. Returns the slot of the new operation.
+   */
+  #enqueue(rows: number, w: WasmMatrix, r1: WasmMatrix | null, r2: WasmMatrix | null, g: WasmMatrix | null): number {
+    const e = this.#epoch;
+    if (
+      this.#queued > 0 &&
+      (rows !== this.#qRows || this.#queued >= MAX_QUEUED || w.qGlobal === e || (g !== null && g.qWrite === e))
+    ) {
+      this.#flush();
+    }
+    const now = this.#epoch;
+    this.#qRows = rows;
+    if (w.qRow !== now) {
+      w.qRow = now;
+      this.#rowBytes += w.cols * 4;
+    }
+    w.qWrite = now;
+    if (r1 !== null && r1.qRow !== now) {
+      r1.qRow = now;
+      this.#rowBytes += r1.cols * 4;
+    }
+    if (r2 !== null && r2.qRow !== now) {
+      r2.qRow = now;
+      this.#rowBytes += r2.cols * 4;
+    }
+    if (g !== null) {
+      g.qGlobal = now;
+      if (g.length * 4 > BIG_OPERAND_BYTES) this.#bigOperand = true;
+    }
+    w.version++;
+    return this.#queued++ * OP_SLOTS;
+  }
+
+  /**
+   * C (m x n, at c) = alpha A (m x k, at a) B + beta C, where B is at b (k x n), or, with
+   * `bt`, is given as its transpose (n x k) at bt. The kernel follows the shape.
+   */
+  #product(a: number, b: number, bt: number, c: number, m: number, n: number, k: number, alpha: number, beta: number): void {
+    const K = this.#k;
+    if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sparse_k(a, b, c, m, n, k, k, n, n, alpha, beta);
+    else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
+    else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
+  }
+
+  /** Runs the queued operations, block of rows by block of rows. */
+  #flush(): void {
+    const count = this.#queued;
+    if (count === 0) return;
+    const R = this.#qRows;
+    let block = R;
+    if (!this.#bigOperand) block = Math.max(4, Math.min(R, Math.floor(BLOCK_BYTES / Math.max(4, this.#rowBytes)) & ~3));
+    const q = this.#q;
+    const k = this.#k;
+    for (let r0 = 0; r0 < R; r0 += block) {
+      const rows = Math.min(block, R - r0);
+      for (let i = 0, o = 0; i < count; i++, o += OP_SLOTS) {
+        const cols = q[o + 1] as number;
+        const off = r0 * cols * 4;
+        const n = rows * cols;
+        switch (q[o]) {
+          case OP_AXPBY:
+            k.axpby(q[o + 2] as number, (q[o + 3] as number) + off, q[o + 4] as number, (q[o + 5] as number) + off, (q[o + 6] as number) + off, n);
+            break;
+          case OP_MUL:
+            k.mul((q[o + 2] as number) + off, (q[o + 3] as number) + off, (q[o + 4] as number) + off, n);
+            break;
+          case OP_ACTIVATE:
+            k.activate(q[o + 2] as number, q[o + 3] as number, (q[o + 4] as number) + off, (q[o + 5] as number) + off, n);
+            break;
+          case OP_EULER:
+            k.euler(
+              (q[o + 2] as number) + off,
+              (q[o + 3] as number) + off,
+              q[o + 4] as number,
+              (q[o + 5] as number) + off,
+              rows,
+              cols,
+              q[o + 6] as number,
+              q[o + 7] as number,
+              q[o + 8] as number,
+            );
+            break;
+          case OP_GEMM: {
+            // cols is n (the columns of C); slot 5 holds k, the columns of A.
+            const kk = q[o + 5] as number;
+            this.#product((q[o + 2] as number) + r0 * kk * 4, q[o + 3] as number, q[o + 8] as number, (q[o + 4] as number) + off, rows, cols, kk, q[o + 6] as number, q[o + 7] as number);
+            break;
+          }
+          case OP_COPY: {
+            const src = ((q[o + 2] as number) + off) >> 2;
+            this.#f32.copyWithin(((q[o + 3] as number) + off) >> 2, src, src + n);
+            break;
+          }
+          case OP_FILL: {
+            const dst = ((q[o + 2] as number) + off) >> 2;
+            this.#f32.fill(q[o + 3] as number, dst, dst + n);
+            break;
+          }
+          case OP_BROADCAST: {
+            const src = (q[o + 2] as number) >> 2;
+            const f = this.#f32;
+            for (let r = 0, d = ((q[o + 3] as number) + off) >> 2; r < rows; r++, d += cols) f.copyWithin(d, src, src + cols);
+            break;
+          }
+          case OP_GRAD_HSIG:
+            k.grad_hsig((q[o + 2] as number) + off, (q[o + 3] as number) + off, (q[o + 4] as number) + off, n);
+            break;
+          case OP_LEAKY:
+            k.leaky(q[o + 2] as number, (q[o + 3] as number) + off, (q[o + 4] as number) + off, q[o + 5] as number, (q[o + 6] as number) + off, rows, cols);
+            break;
+          default:
+            k.softmax((q[o + 2] as number) + off, (q[o + 3] as number) + off, rows, cols);
+        }
+      }
+    }
+    this.#queued = 0;
+    this.#epoch++;
+    this.#rowBytes = 0;
+    this.#bigOperand = false;
+  }
+
   matrix(rows: number, cols: number, values?: ArrayLike<number>): Matrix {
     if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(cols) || cols < 1) {
       throw new KernelError(
@@ -223,11 +398,13 @@ class WasmBackend implements Backend {
         { parameter: "values", value: values.length, expected: `${w.length} values` },
       );
     }
+    this.#flush();
     this.#f32.set(values, w.ptr >> 2);
     w.version++;
   }
 
   read(m: Matrix): FloatArray {
+    this.#flush();
     const w = m as WasmMatrix;
     return this.#f32.slice(w.ptr >> 2, (w.ptr >> 2) + w.length);
   }
@@ -235,6 +412,7 @@ class WasmBackend implements Backend {
   dispose(m: Matrix): void {
     const w = m as WasmMatrix;
     if (w.disposed) return;
+    this.#flush();
     w.disposed = true;
     this.#release(w.ptr, w.bytes);
     if (w.tBytes > 0) this.#release(w.tPtr, w.tBytes);
@@ -245,19 +423,28 @@ class WasmBackend implements Backend {
   copy(src: Matrix, dst: Matrix): void {
     const s = src as WasmMatrix;
     const d = dst as WasmMatrix;
-    this.#f32.copyWithin(d.ptr >> 2, s.ptr >> 2, (s.ptr >> 2) + s.length);
-    d.version++;
+    const o = this.#enqueue(d.rows, d, s, null, null);
+    const q = this.#q;
+    q[o] = OP_COPY;
+    q[o + 1] = d.cols;
+    q[o + 2] = s.ptr;
+    q[o + 3] = d.ptr;
   }
 
   fill(m: Matrix, value: number): void {
     const w = m as WasmMatrix;
-    this.#f32.fill(value, w.ptr >> 2, (w.ptr >> 2) + w.length);
-    w.version++;
+    const o = this.#enqueue(w.rows, w, null, null, null);
+    const q = this.#q;
+    q[o] = OP_FILL;
+    q[o + 1] = w.cols;
+    q[o + 2] = w.ptr;
+    q[o + 3] = value;
   }
 
   /** b^T in memory, recomputed only when b changed since the last time. */
   #transposed(b: WasmMatrix): number {
     if (b.tVersion !== b.version) {
+      if (b.qWrite === this.#epoch) this.#flush();
       if (b.tBytes === 0) [b.tPtr, b.tBytes] = this.#alloc(b.length * 4);
       this.#k.transpose(b.ptr, b.tPtr, b.rows, b.cols);
       b.tVersion = b.version;
@@ -273,83 +460,191 @@ class WasmBackend implements Backend {
     const m = C.rows;
     const n = C.cols;
     const k = transA ? A.rows : A.cols;
-    // Both transposes become plain products: b^T comes from a cache kept per matrix
-    // (weights change once per minibatch, their transposes are used at every step), a^T
-    // (the batch outer product) is packed into scratch memory.
-    const bPtr = transB ? this.#transposed(B) : B.ptr;
-    let aPtr = A.ptr;
-    if (transA) {
-      aPtr = this.#scratch(A.length * 4);
-      this.#k.transpose(A.ptr, aPtr, A.rows, A.cols);
+    // Kernels: a dot product per entry for few output columns (it needs B^T: for a plain
+    // product it comes from a cache kept per matrix, refreshed when the matrix changes, as
+    // weights do once per minibatch while they are used at every step); one pass over a row
+    // of B per nonzero entry of A for a short inner dimension; otherwise panels of columns,
+    // swept over the rows (for B^T from the same cache). a^T (the batch outer products) is
+    // packed into scratch memory.
+    let bPtr = 0;
+    let btPtr = 0;
+    if (transB) {
+      btPtr = B.ptr;
+      if (n > DOT_N_MAX || k <= SPARSE_K_MAX) bPtr = this.#transposed(B);
+    } else {
+      bPtr = B.ptr;
+      if (n <= DOT_N_MAX && k > SPARSE_K_MAX) btPtr = this.#transposed(B);
     }
-    this.#k.gemm(aPtr, bPtr, C.ptr, m, n, k, k, n, n, alpha, beta);
+    if (!transA) {
+      // Row-wise in A and C, B read whole: queued.
+      const o = this.#enqueue(m, C, A, null, B);
+      const q = this.#q;
+      q[o] = OP_GEMM;
+      q[o + 1] = n;
+      q[o + 2] = A.ptr;
+      q[o + 3] = bPtr;
+      q[o + 4] = C.ptr;
+      q[o + 5] = k;
+      q[o + 6] = alpha;
+      q[o + 7] = beta;
+      q[o + 8] = btPtr;
+      return;
+    }
+    this.#flush();
+    const aPtr = this.#scratch(A.length * 4);
+    this.#k.transpose(A.ptr, aPtr, A.rows, A.cols);
+    this.#product(aPtr, bPtr, btPtr, C.ptr, m, n, k, alpha, beta);
     C.version++;
   }
 
   broadcastRows(v: Matrix, out: Matrix): void {
     const V = v as WasmMatrix;
     const O = out as WasmMatrix;
-    const f = this.#f32;
-    const src = V.ptr >> 2;
-    const n = O.cols;
-    for (let r = 0, o = O.ptr >> 2; r < O.rows; r++, o += n) f.copyWithin(o, src, src + n);
-    O.version++;
+    const o = this.#enqueue(O.rows, O, null, null, V);
+    const q = this.#q;
+    q[o] = OP_BROADCAST;
+    q[o + 1] = O.cols;
+    q[o + 2] = V.ptr;
+    q[o + 3] = O.ptr;
   }
 
   axpby(alpha: number, a: Matrix, beta: number, b: Matrix, out: Matrix): void {
+    const A = a as WasmMatrix;
+    const B = b as WasmMatrix;
     const O = out as WasmMatrix;
-    this.#k.axpby(alpha, (a as WasmMatrix).ptr, beta, (b as WasmMatrix).ptr, O.ptr, O.length);
-    O.version++;
+    const o = this.#enqueue(O.rows, O, A, B, null);
+    const q = this.#q;
+    q[o] = OP_AXPBY;
+    q[o + 1] = O.cols;
+    q[o + 2] = alpha;
+    q[o + 3] = A.ptr;
+    q[o + 4] = beta;
+    q[o + 5] = B.ptr;
+    q[o + 6] = O.ptr;
+    // The gradient rule's s - rho'(s) (.) n, queued just before as activateDerivative + mul?
+    if (alpha === 1 && beta === -1 && B === O && A !== O && o >= 2 * OP_SLOTS) {
+      const m = o - OP_SLOTS;
+      const d = m - OP_SLOTS;
+      const da = q[m + 2] as number;
+      if (
+        q[m] === OP_MUL &&
+        q[m + 3] === O.ptr &&
+        q[m + 4] === O.ptr &&
+        q[d] === OP_ACTIVATE &&
+        q[d + 2] === 0 &&
+        q[d + 3] === 1 &&
+        q[d + 4] === A.ptr &&
+        q[d + 5] === da &&
+        da !== O.ptr &&
+        da !== A.ptr
+      ) {
+        q[d] = OP_GRAD_HSIG;
+        q[d + 2] = A.ptr;
+        q[d + 3] = O.ptr;
+        q[d + 4] = da;
+        this.#queued -= 2;
+      }
+    }
   }
 
   mul(a: Matrix, b: Matrix, out: Matrix): void {
+    const A = a as WasmMatrix;
+    const B = b as WasmMatrix;
     const O = out as WasmMatrix;
-    this.#k.mul((a as WasmMatrix).ptr, (b as WasmMatrix).ptr, O.ptr, O.length);
-    O.version++;
+    const o = this.#enqueue(O.rows, O, A, B, null);
+    const q = this.#q;
+    q[o] = OP_MUL;
+    q[o + 1] = O.cols;
+    q[o + 2] = A.ptr;
+    q[o + 3] = B.ptr;
+    q[o + 4] = O.ptr;
+  }
+
+  #activation(kind: ActivationKind, deriv: number, x: Matrix, out: Matrix): void {
+    const X = x as WasmMatrix;
+    const O = out as WasmMatrix;
+    const o = this.#enqueue(O.rows, O, X, null, null);
+    const q = this.#q;
+    q[o] = OP_ACTIVATE;
+    q[o + 1] = O.cols;
+    q[o + 2] = ACTIVATION_CODE[kind];
+    q[o + 3] = deriv;
+    q[o + 4] = X.ptr;
+    q[o + 5] = O.ptr;
   }
 
   activate(kind: ActivationKind, x: Matrix, out: Matrix): void {
-    const O = out as WasmMatrix;
-    this.#k.activate(ACTIVATION_CODE[kind], 0, (x as WasmMatrix).ptr, O.ptr, O.length);
-    O.version++;
+    this.#activation(kind, 0, x, out);
   }
 
   activateDerivative(kind: ActivationKind, x: Matrix, out: Matrix): void {
-    const O = out as WasmMatrix;
-    this.#k.activate(ACTIVATION_CODE[kind], 1, (x as WasmMatrix).ptr, O.ptr, O.length);
-    O.version++;
+    this.#activation(kind, 1, x, out);
   }
 
   softmaxRows(x: Matrix, out: Matrix): void {
+    const X = x as WasmMatrix;
     const O = out as WasmMatrix;
-    this.#k.softmax((x as WasmMatrix).ptr, O.ptr, O.rows, O.cols);
-    O.version++;
+    const o = this.#enqueue(O.rows, O, X, null, null);
+    const q = this.#q;
+    q[o] = OP_SOFTMAX;
+    q[o + 1] = O.cols;
+    q[o + 2] = X.ptr;
+    q[o + 3] = O.ptr;
   }
 
   eulerStep(s: Matrix, v: Matrix, dt: Matrix, out: Matrix, options: EulerStepOptions = {}): void {
+    const S = s as WasmMatrix;
+    const V = v as WasmMatrix;
+    const D = dt as WasmMatrix;
     const O = out as WasmMatrix;
     const clip = options.clip;
-    this.#k.euler(
-      (s as WasmMatrix).ptr,
-      (v as WasmMatrix).ptr,
-      (dt as WasmMatrix).ptr,
-      O.ptr,
-      O.rows,
-      O.cols,
-      options.scale ?? 1,
-      clip ? clip[0] : Number.NEGATIVE_INFINITY,
-      clip ? clip[1] : Number.POSITIVE_INFINITY,
-    );
-    O.version++;
+    const o = this.#enqueue(O.rows, O, S, V, D);
+    const q = this.#q;
+    q[o] = OP_EULER;
+    q[o + 1] = O.cols;
+    q[o + 2] = S.ptr;
+    q[o + 3] = V.ptr;
+    q[o + 4] = D.ptr;
+    q[o + 5] = O.ptr;
+    q[o + 6] = options.scale ?? 1;
+    q[o + 7] = clip ? clip[0] : Number.NEGATIVE_INFINITY;
+    q[o + 8] = clip ? clip[1] : Number.POSITIVE_INFINITY;
+    // The leaky rule's w = rho(w) - s queued just before as activate + axpby?
+    if ((options.scale ?? 1) === 1 && !clip && S !== V && O !== S && O !== V && o >= 2 * OP_SLOTS) {
+      const x = o - OP_SLOTS;
+      const act = x - OP_SLOTS;
+      const w = V.ptr;
+      if (
+        q[x] === OP_AXPBY &&
+        q[x + 2] === 1 &&
+        q[x + 3] === w &&
+        q[x + 4] === -1 &&
+        q[x + 5] === S.ptr &&
+        q[x + 6] === w &&
+        q[act] === OP_ACTIVATE &&
+        q[act + 3] === 0 &&
+        q[act + 4] === w &&
+        q[act + 5] === w
+      ) {
+        q[act + 3] = w;
+        q[act] = OP_LEAKY;
+        q[act + 4] = S.ptr;
+        q[act + 5] = D.ptr;
+        q[act + 6] = O.ptr;
+        this.#queued -= 2;
+      }
+    }
   }
 
   columnSums(x: Matrix, out: Matrix, alpha = 1, beta = 0): void {
+    this.#flush();
     const O = out as WasmMatrix;
     this.#k.colsums((x as WasmMatrix).ptr, O.ptr, x.rows, x.cols, alpha, beta);
     O.version++;
   }
 
   sgdStep(param: Matrix, grad: Matrix, velocity: Matrix | null, o: SgdStepOptions): void {
+    this.#flush();
     const P = param as WasmMatrix;
     const V = velocity as WasmMatrix | null;
     this.#k.sgd(P.ptr, (grad as WasmMatrix).ptr, V ? V.ptr : 0, P.length, o.lr, o.momentum, o.weightDecay);
@@ -358,6 +653,7 @@ class WasmBackend implements Backend {
   }
 
   adamStep(param: Matrix, grad: Matrix, m: Matrix, v: Matrix, o: AdamStepOptions): void {
+    this.#flush();
     const P = param as WasmMatrix;
     const M = m as WasmMatrix;
     const V = v as WasmMatrix;
@@ -370,6 +666,7 @@ class WasmBackend implements Backend {
   }
 
   sum(m: Matrix): number {
+    this.#flush();
     const w = m as WasmMatrix;
     const f = this.#f32;
     let acc = 0;
@@ -378,6 +675,7 @@ class WasmBackend implements Backend {
   }
 
   dot(a: Matrix, b: Matrix): number {
+    this.#flush();
     const A = a as WasmMatrix;
     const f = this.#f32;
     const d = ((b as WasmMatrix).ptr >> 2) - (A.ptr >> 2);
@@ -387,6 +685,7 @@ class WasmBackend implements Backend {
   }
 
   maxAbsDiff(a: Matrix, b: Matrix): number {
+    this.#flush();
     const A = a as WasmMatrix;
     const f = this.#f32;
     const d = ((b as WasmMatrix).ptr >> 2) - (A.ptr >> 2);
@@ -400,17 +699,13 @@ class WasmBackend implements Backend {
   }
 
   findNonFinite(m: Matrix): number {
+    this.#flush();
     const w = m as WasmMatrix;
-    const f = this.#f32;
-    const base = w.ptr >> 2;
-    for (let i = 0; i < w.length; i++) {
-      const x = f[base + i] as number;
-      if (x - x !== 0) return i;
-    }
-    return -1;
+    return this.#k.nonfinite(w.ptr, w.length);
   }
 
   argmaxRows(m: Matrix): Int32Array {
+    this.#flush();
     const w = m as WasmMatrix;
     const f = this.#f32;
     const out = new Int32Array(m.rows);

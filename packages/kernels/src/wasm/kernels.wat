@@ -5,6 +5,9 @@
 ;; by at least 16 spare bytes, so a vector load may read up to 3 floats past the end of a
 ;; row (the extra lanes are computed and discarded, never stored).
 ;;
+;; Clipping uses f32x4.pmin/pmax (one x86 instruction each; f32x4.min/max take several to
+;; order -0 and +0): pmax(x, lo) is (x < lo ? lo : x), so NaN passes through, as on the CPU.
+;;
 ;; The build (scripts/build-wasm.mjs) assembles this file twice: as it is, and with the
 ;; memory import marked `shared` (for worker threads on a SharedArrayBuffer).
 (module
@@ -66,7 +69,7 @@
   ;; relative error about 2e-7. Inputs are clamped to [-87.3, 88.3]; NaN stays NaN.
   (func $exp4 (param $x v128) (result v128)
     (local $fx v128) (local $z v128) (local $y v128)
-    (local.set $x (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))
+    (local.set $x (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 -87.3 -87.3 -87.3 -87.3))
                              (v128.const f32x4 88.3 88.3 88.3 88.3)))
     (local.set $fx (f32x4.floor (f32x4.add (f32x4.mul (local.get $x) (v128.const f32x4 1.44269504088896341 1.44269504088896341 1.44269504088896341 1.44269504088896341))
                                            (v128.const f32x4 0.5 0.5 0.5 0.5))))
@@ -87,7 +90,7 @@
   ;; rho(x) (kind 0: hard sigmoid, 1: sigmoid 1/(1+exp(-4(x-1/2))), 2: tanh) on four lanes.
   (func $act4 (param $kind i32) (param $x v128) (result v128)
     (if (i32.eqz (local.get $kind))
-      (then (return (f32x4.min (f32x4.max (local.get $x) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
+      (then (return (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
     (if (i32.eq (local.get $kind) (i32.const 1))
       (then (return (f32x4.div (v128.const f32x4 1 1 1 1)
         (f32x4.add (v128.const f32x4 1 1 1 1)
@@ -122,7 +125,21 @@
           (loop $v
             (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
             (v128.store (local.get $o)
-              (f32x4.min (f32x4.max (v128.load (local.get $x)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+              (f32x4.pmin (f32x4.pmax (v128.load (local.get $x)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (br $v))))
+      (else (if (i32.eqz (local.get $kind))
+      (then
+        ;; the hard sigmoid's derivative inline: 1 on [0, 1], else 0
+        (block $done
+          (loop $v
+            (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
+            (local.set $v (v128.load (local.get $x)))
+            (v128.store (local.get $o)
+              (v128.and (v128.and (f32x4.ge (local.get $v) (v128.const f32x4 0 0 0 0))
+                                  (f32x4.le (local.get $v) (v128.const f32x4 1 1 1 1)))
+                        (v128.const f32x4 1 1 1 1)))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
             (local.set $o (i32.add (local.get $o) (i32.const 16)))
             (br $v))))
@@ -135,7 +152,7 @@
               (else (v128.store (local.get $o) (call $act4 (local.get $kind) (v128.load (local.get $x))))))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
             (local.set $o (i32.add (local.get $o) (i32.const 16)))
-            (br $v)))))
+            (br $v)))))))
     (block $done
       (loop $s
         (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
@@ -166,9 +183,10 @@
           (loop $vl
             (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
             (v128.store (local.get $o)
-              (f32x4.min (local.get $vhi) (f32x4.max (local.get $vlo)
+              (f32x4.pmin (f32x4.pmax
                 (f32x4.add (v128.load (local.get $s))
-                  (f32x4.mul (f32x4.mul (local.get $vs) (v128.load (local.get $d))) (v128.load (local.get $v)))))))
+                  (f32x4.mul (f32x4.mul (local.get $vs) (v128.load (local.get $d))) (v128.load (local.get $v))))
+                (local.get $vlo)) (local.get $vhi)))
             (local.set $s (i32.add (local.get $s) (i32.const 16)))
             (local.set $v (i32.add (local.get $v) (i32.const 16)))
             (local.set $d (i32.add (local.get $d) (i32.const 16)))
@@ -747,4 +765,273 @@
       (then
         (call $panel1 (local.get $a) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))
           (local.get $m) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta) (local.get $left)))))
+
+  ;; C (m x n) = alpha A (m x k) B (k x n) + beta C for a small k (the output layer's few
+  ;; states driving a wide layer): per row, C is scaled once and then gets one pass over a
+  ;; row of B for each nonzero A[i, p] (most output states are exactly 0).
+  (func (export "gemm_sparse_k") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+        (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32)
+    (local $i i32) (local $p i32) (local $cr i32) (local $cp i32) (local $bp i32) (local $vend i32) (local $end i32)
+    (local $av f32) (local $s v128) (local $vb v128)
+    (local.set $lda (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $vb (f32x4.splat (local.get $beta)))
+    (block $idone
+      (loop $il
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $cr (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+        (local.set $vend (i32.add (local.get $cr) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $cr) (i32.shl (local.get $n) (i32.const 2))))
+        ;; C row = beta C row (0: overwrite, NaN included; 1: leave)
+        (if (f32.ne (local.get $beta) (f32.const 1))
+          (then
+            (local.set $cp (local.get $cr))
+            (block $d (loop $l
+              (br_if $d (i32.ge_u (local.get $cp) (local.get $vend)))
+              (if (f32.eq (local.get $beta) (f32.const 0))
+                (then (v128.store (local.get $cp) (v128.const i32x4 0 0 0 0)))
+                (else (v128.store (local.get $cp) (f32x4.mul (local.get $vb) (v128.load (local.get $cp))))))
+              (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
+              (br $l)))
+            (block $d (loop $l
+              (br_if $d (i32.ge_u (local.get $cp) (local.get $end)))
+              (if (f32.eq (local.get $beta) (f32.const 0))
+                (then (f32.store (local.get $cp) (f32.const 0)))
+                (else (f32.store (local.get $cp) (f32.mul (local.get $beta) (f32.load (local.get $cp))))))
+              (local.set $cp (i32.add (local.get $cp) (i32.const 4)))
+              (br $l)))))
+        (local.set $p (i32.const 0))
+        (block $pdone
+          (loop $pl
+            (br_if $pdone (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $av (f32.load (i32.add (local.get $a) (i32.shl (local.get $p) (i32.const 2)))))
+            (if (f32.ne (local.get $av) (f32.const 0))
+              (then
+                (local.set $av (f32.mul (local.get $alpha) (local.get $av)))
+                (local.set $s (f32x4.splat (local.get $av)))
+                (local.set $cp (local.get $cr))
+                (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $ldb))))
+                (block $d (loop $l
+                  (br_if $d (i32.ge_u (local.get $cp) (local.get $vend)))
+                  (v128.store (local.get $cp) (f32x4.add (v128.load (local.get $cp)) (f32x4.mul (local.get $s) (v128.load (local.get $bp)))))
+                  (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
+                  (local.set $bp (i32.add (local.get $bp) (i32.const 16)))
+                  (br $l)))
+                (block $d (loop $l
+                  (br_if $d (i32.ge_u (local.get $cp) (local.get $end)))
+                  (f32.store (local.get $cp) (f32.add (f32.load (local.get $cp)) (f32.mul (local.get $av) (f32.load (local.get $bp)))))
+                  (local.set $cp (i32.add (local.get $cp) (i32.const 4)))
+                  (local.set $bp (i32.add (local.get $bp) (i32.const 4)))
+                  (br $l)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $pl)))
+        (local.set $a (i32.add (local.get $a) (local.get $lda)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $il))))
+
+  ;; Index of the first NaN or +-Infinity among n floats at x, or -1.
+  (func (export "nonfinite") (param $x i32) (param $n i32) (result i32)
+    (local $i i32) (local $v v128) (local $f f32)
+    (block $vdone
+      (loop $l
+        (br_if $vdone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+        (local.set $v (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $v (f32x4.sub (local.get $v) (local.get $v)))
+        (br_if $vdone (v128.any_true (f32x4.ne (local.get $v) (local.get $v))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $f (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (f32.ne (f32.sub (local.get $f) (local.get $f)) (f32.const 0)) (then (return (local.get $i))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (i32.const -1))
+
+  ;; Sum of each of four vectors, as the lanes of one: (sum a0, sum a1, sum a2, sum a3).
+  (func $hsum4 (param $a0 v128) (param $a1 v128) (param $a2 v128) (param $a3 v128) (result v128)
+    (local $u v128) (local $w v128)
+    (local.set $u (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a0) (local.get $a1))
+                             (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a0) (local.get $a1))))
+    (local.set $w (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a2) (local.get $a3))
+                             (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $a2) (local.get $a3))))
+    (f32x4.add (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $u) (local.get $w))
+               (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $u) (local.get $w))))
+
+  ;; C (m x n) = alpha A (m x k) BT^T + beta C, BT (n x k) row-major: each entry is a dot
+  ;; product of two contiguous rows. For few output columns (a 500 -> 10 layer), where the
+  ;; panel kernels would hold only two or three vectors per row. Two rows of A by four rows
+  ;; of BT at a time, eight accumulators; an odd last row or a last group of fewer than
+  ;; four columns reads a duplicate of the last valid row and stores only the valid part.
+  (func (export "gemm_dot") (param $a i32) (param $bt i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+        (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32)
+    (local $i i32) (local $j i32) (local $p i32) (local $k4 i32) (local $w i32) (local $two i32)
+    (local $a0 i32) (local $a1 i32) (local $b0 i32) (local $b1 i32) (local $b2 i32) (local $b3 i32) (local $cp i32)
+    (local $x0 v128) (local $x1 v128)
+    (local $s00 v128) (local $s01 v128) (local $s02 v128) (local $s03 v128)
+    (local $s10 v128) (local $s11 v128) (local $s12 v128) (local $s13 v128)
+    (local $f0 f32) (local $f1 f32) (local $va v128) (local $vb v128) (local $r v128)
+    (local.set $lda (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
+    ;; k4: bytes of the whole vectors of a row
+    (local.set $k4 (i32.shl (i32.and (local.get $k) (i32.const -4)) (i32.const 2)))
+    (local.set $va (f32x4.splat (local.get $alpha)))
+    (local.set $vb (f32x4.splat (local.get $beta)))
+    (block $idone
+      (loop $il
+        (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $two (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $m)))
+        (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
+        (local.set $a1 (select (i32.add (local.get $a0) (local.get $lda)) (local.get $a0) (local.get $two)))
+        (local.set $j (i32.const 0))
+        (block $jdone
+          (loop $jl
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $n)))
+            (local.set $w (i32.sub (local.get $n) (local.get $j)))
+            (if (i32.gt_u (local.get $w) (i32.const 4)) (then (local.set $w (i32.const 4))))
+            (local.set $b0 (i32.add (local.get $bt) (i32.mul (local.get $j) (local.get $ldb))))
+            (local.set $b1 (select (i32.add (local.get $b0) (local.get $ldb)) (local.get $b0) (i32.gt_u (local.get $w) (i32.const 1))))
+            (local.set $b2 (select (i32.add (local.get $b1) (local.get $ldb)) (local.get $b1) (i32.gt_u (local.get $w) (i32.const 2))))
+            (local.set $b3 (select (i32.add (local.get $b2) (local.get $ldb)) (local.get $b2) (i32.gt_u (local.get $w) (i32.const 3))))
+            (local.set $s00 (v128.const i32x4 0 0 0 0)) (local.set $s01 (v128.const i32x4 0 0 0 0))
+            (local.set $s02 (v128.const i32x4 0 0 0 0)) (local.set $s03 (v128.const i32x4 0 0 0 0))
+            (local.set $s10 (v128.const i32x4 0 0 0 0)) (local.set $s11 (v128.const i32x4 0 0 0 0))
+            (local.set $s12 (v128.const i32x4 0 0 0 0)) (local.set $s13 (v128.const i32x4 0 0 0 0))
+            (local.set $p (i32.const 0))
+            (block $pdone
+              (loop $pl
+                (br_if $pdone (i32.ge_u (local.get $p) (local.get $k4)))
+                (local.set $x0 (v128.load (i32.add (local.get $a0) (local.get $p))))
+                (local.set $x1 (v128.load (i32.add (local.get $a1) (local.get $p))))
+                (local.set $r (v128.load (i32.add (local.get $b0) (local.get $p))))
+                (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x0) (local.get $r))))
+                (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $x1) (local.get $r))))
+                (local.set $r (v128.load (i32.add (local.get $b1) (local.get $p))))
+                (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x0) (local.get $r))))
+                (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $x1) (local.get $r))))
+                (local.set $r (v128.load (i32.add (local.get $b2) (local.get $p))))
+                (local.set $s02 (f32x4.add (local.get $s02) (f32x4.mul (local.get $x0) (local.get $r))))
+                (local.set $s12 (f32x4.add (local.get $s12) (f32x4.mul (local.get $x1) (local.get $r))))
+                (local.set $r (v128.load (i32.add (local.get $b3) (local.get $p))))
+                (local.set $s03 (f32x4.add (local.get $s03) (f32x4.mul (local.get $x0) (local.get $r))))
+                (local.set $s13 (f32x4.add (local.get $s13) (f32x4.mul (local.get $x1) (local.get $r))))
+                (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                (br $pl)))
+            ;; p is in bytes here; the last k mod 4 entries one at a time, in lane 0
+            (local.set $p (local.get $k4))
+            (block $tdone
+              (loop $tl
+                (br_if $tdone (i32.ge_u (local.get $p) (i32.shl (local.get $k) (i32.const 2))))
+                (local.set $x0 (v128.load32_zero (i32.add (local.get $a0) (local.get $p))))
+                (local.set $x1 (v128.load32_zero (i32.add (local.get $a1) (local.get $p))))
+                (local.set $r (v128.load32_zero (i32.add (local.get $b0) (local.get $p))))
+                (local.set $s00 (f32x4.add (local.get $s00) (f32x4.mul (local.get $x0) (local.get $r))))
+                (local.set $s10 (f32x4.add (local.get $s10) (f32x4.mul (local.get $x1) (local.get $r))))
+                (local.set $r (v128.load32_zero (i32.add (local.get $b1) (local.get $p))))
+                (local.set $s01 (f32x4.add (local.get $s01) (f32x4.mul (local.get $x0) (local.get $r))))
+                (local.set $s11 (f32x4.add (local.get $s11) (f32x4.mul (local.get $x1) (local.get $r))))
+                (local.set $r (v128.load32_zero (i32.add (local.get $b2) (local.get $p))))
+                (local.set $s02 (f32x4.add (local.get $s02) (f32x4.mul (local.get $x0) (local.get $r))))
+                (local.set $s12 (f32x4.add (local.get $s12) (f32x4.mul (local.get $x1) (local.get $r))))
+                (local.set $r (v128.load32_zero (i32.add (local.get $b3) (local.get $p))))
+                (local.set $s03 (f32x4.add (local.get $s03) (f32x4.mul (local.get $x0) (local.get $r))))
+                (local.set $s13 (f32x4.add (local.get $s13) (f32x4.mul (local.get $x1) (local.get $r))))
+                (local.set $p (i32.add (local.get $p) (i32.const 4)))
+                (br $tl)))
+            (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $j) (i32.const 2))))
+            (local.set $r (f32x4.mul (local.get $va) (call $hsum4 (local.get $s00) (local.get $s01) (local.get $s02) (local.get $s03))))
+            (if (f32.ne (local.get $beta) (f32.const 0))
+              (then (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $vb) (call $load_part (local.get $cp) (local.get $w)))))))
+            (call $store_part (local.get $cp) (local.get $r) (local.get $w))
+            (if (local.get $two)
+              (then
+                (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+                (local.set $r (f32x4.mul (local.get $va) (call $hsum4 (local.get $s10) (local.get $s11) (local.get $s12) (local.get $s13))))
+                (if (f32.ne (local.get $beta) (f32.const 0))
+                  (then (local.set $r (f32x4.add (local.get $r) (f32x4.mul (local.get $vb) (call $load_part (local.get $cp) (local.get $w)))))))
+                (call $store_part (local.get $cp) (local.get $r) (local.get $w))))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $jl)))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $il))))
+
+  ;; ------------------------------------------------------------------ fused passes
+  ;; Each does in one pass what a fixed sequence of the kernels above does in several, with
+  ;; the same operations in the same order, so the results are bit-identical.
+
+  ;; The state gradient's tail for the hard sigmoid: da = rho'(s) (1 on [0, 1], else 0),
+  ;; o = s - da (.) o  (activate deriv, mul, axpby(1, s, -1, o)).
+  (func (export "grad_hsig") (param $s i32) (param $o i32) (param $da i32) (param $n i32)
+    (local $vend i32) (local $end i32) (local $x v128) (local $d v128) (local $xs f32) (local $ds f32)
+    (local.set $vend (i32.add (local.get $o) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $o) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done
+      (loop $v
+        (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
+        (local.set $x (v128.load (local.get $s)))
+        (local.set $d (v128.and (v128.and (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))
+                                          (f32x4.le (local.get $x) (v128.const f32x4 1 1 1 1)))
+                                (v128.const f32x4 1 1 1 1)))
+        (v128.store (local.get $da) (local.get $d))
+        (v128.store (local.get $o) (f32x4.sub (local.get $x) (f32x4.mul (local.get $d) (v128.load (local.get $o)))))
+        (local.set $s (i32.add (local.get $s) (i32.const 16)))
+        (local.set $da (i32.add (local.get $da) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $v)))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (local.set $xs (f32.load (local.get $s)))
+        (local.set $ds (select (f32.const 1) (f32.const 0)
+          (i32.and (f32.ge (local.get $xs) (f32.const 0)) (f32.le (local.get $xs) (f32.const 1)))))
+        (f32.store (local.get $da) (local.get $ds))
+        (f32.store (local.get $o) (f32.sub (local.get $xs) (f32.mul (local.get $ds) (f32.load (local.get $o)))))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (local.set $da (i32.add (local.get $da) (i32.const 4)))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $l))))
+
+  ;; The leaky step: w = rho(w) - s, next = s + dt (.) w, dt (1 x cols) broadcast over the
+  ;; rows (activate(w, w), axpby(1, w, -1, s, w), euler(s, w, dt, next)).
+  (func (export "leaky") (param $kind i32) (param $w i32) (param $s i32) (param $dt i32) (param $next i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $d i32) (local $vend i32) (local $end i32) (local $x v128) (local $sv v128) (local $t v128)
+    (block $rdone
+      (loop $row
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $d (local.get $dt))
+        (local.set $vend (i32.add (local.get $w) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $w) (i32.shl (local.get $cols) (i32.const 2))))
+        (block $done
+          (loop $v
+            (br_if $done (i32.ge_u (local.get $w) (local.get $vend)))
+            (local.set $x (v128.load (local.get $w)))
+            (if (i32.eqz (local.get $kind))
+              (then (local.set $x (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))
+              (else (local.set $x (call $act4 (local.get $kind) (local.get $x)))))
+            (local.set $sv (v128.load (local.get $s)))
+            (local.set $x (f32x4.sub (local.get $x) (local.get $sv)))
+            (v128.store (local.get $w) (local.get $x))
+            (v128.store (local.get $next) (f32x4.add (local.get $sv) (f32x4.mul (v128.load (local.get $d)) (local.get $x))))
+            (local.set $w (i32.add (local.get $w) (i32.const 16)))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (local.set $next (i32.add (local.get $next) (i32.const 16)))
+            (br $v)))
+        (block $done
+          (loop $l
+            (br_if $done (i32.ge_u (local.get $w) (local.get $end)))
+            (local.set $t (call $act4 (local.get $kind) (v128.load32_zero (local.get $w))))
+            (local.set $t (f32x4.sub (local.get $t) (v128.load32_zero (local.get $s))))
+            (f32.store (local.get $w) (f32x4.extract_lane 0 (local.get $t)))
+            (f32.store (local.get $next) (f32.add (f32.load (local.get $s)) (f32.mul (f32.load (local.get $d)) (f32x4.extract_lane 0 (local.get $t)))))
+            (local.set $w (i32.add (local.get $w) (i32.const 4)))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (local.set $next (i32.add (local.get $next) (i32.const 4)))
+            (br $l)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
 )

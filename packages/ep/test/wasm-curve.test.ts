@@ -1,0 +1,67 @@
+import { createRng } from "@hts/distributions";
+import { createCost, createEnergy } from "@hts/energy";
+import { type Backend, createCpuBackend, createWasmBackend, wasmUnavailableReason } from "@hts/kernels";
+import { describe, expect, it } from "vitest";
+import { createNetwork, createTrainer, type Nudge, snapshotNetwork } from "../src/index.js";
+import type { Dynamics } from "../src/relaxation.js";
+import { syntheticData } from "./helpers.js";
+
+/**
+ * The fast path against the simple one: the same short training run (784-64-10 on synthetic
+ * MNIST-shaped data with runs of zero pixels, several minibatch sizes, both update rules) on
+ * wasm-f32 and on cpu-f32 gives the same curve, minibatch by minibatch, within float32
+ * tolerance. wasm-f32 queues the operations of a phase and runs them in blocks of rows,
+ * fuses the passes of a step and skips zeros in its products, so this is the check that
+ * none of that changes the numbers beyond float32 rounding.
+ */
+const available = wasmUnavailableReason() === null;
+const wasm: Backend | null = available ? await createWasmBackend() : null;
+
+function curve(backend: Backend, dynamics: Dynamics, nudge: Nudge, batch: number) {
+  const sizes = [784, 64, 10];
+  const data = syntheticData(batch * 6, 784, 10, 17);
+  // Zero out the border, like MNIST digits.
+  for (let i = 0; i < data.count; i++) for (let j = 0; j < 784; j++) if (j % 28 < 5 || j % 28 > 22) data.images[i * 784 + j] = 0;
+  const rng = createRng(11);
+  const network = createNetwork({ backend, sizes, dt: 0.3, weightRng: rng });
+  const trainer = createTrainer({
+    network,
+    energy: createEnergy("hopfield"),
+    cost: createCost("mse"),
+    nudgeRng: createRng(12),
+    config: { t1: 25, t2: 6, beta: 0.5, nudge, dynamics, batch, optimizer: { name: "sgd", lr: [0.1, 0.05] } },
+  });
+  const costs: number[] = [];
+  const correct: number[] = [];
+  for (let k = 0; k < 6; k++) {
+    const r = trainer.trainBatch(data.images.subarray(k * batch * 784, (k + 1) * batch * 784), data.labels.subarray(k * batch, (k + 1) * batch));
+    costs.push(r.cost);
+    correct.push(r.correct);
+  }
+  const test = trainer.evaluate(data, { batch: 37 });
+  return { costs, correct, test, weights: snapshotNetwork(network).W };
+}
+
+describe.runIf(available)("wasm-f32 trains like cpu-f32", () => {
+  it.each([
+    ["gradient", "one-sided", 20],
+    ["gradient", "symmetric", 7],
+    ["leaky", "one-sided", 64],
+    ["leaky", "random-sign", 13],
+  ] as const)("%s rule, %s nudging, batch %i: same costs, predictions and weights", (dynamics, nudge, batch) => {
+    const a = curve(wasm as Backend, dynamics, nudge, batch);
+    const b = curve(createCpuBackend(), dynamics, nudge, batch);
+    const rtol = 2e-4;
+    a.costs.forEach((c, k) => expect(Math.abs(c - (b.costs[k] as number))).toBeLessThanOrEqual(rtol * (1 + Math.abs(b.costs[k] as number))));
+    // A float32 rounding may flip a near tie: at most one example per minibatch.
+    a.correct.forEach((c, k) => expect(Math.abs(c - (b.correct[k] as number))).toBeLessThanOrEqual(1));
+    expect(Math.abs(a.test.accuracy - b.test.accuracy)).toBeLessThanOrEqual(2 / a.test.examples);
+    expect(Math.abs(a.test.cost - b.test.cost)).toBeLessThanOrEqual(rtol * (1 + b.test.cost));
+    a.weights.forEach((w, l) => {
+      const ref = b.weights[l] as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs((w[i] as number) - (ref[i] as number)));
+      expect(worst).toBeLessThanOrEqual(rtol);
+    });
+  });
+});
