@@ -108,7 +108,9 @@ describe("golden short training runs", () => {
         const gw = g.weights[l]!;
         close(w.sum, gw.sum, 10);
         close(w.sumSquares, gw.sumSquares, 10);
-        w.first.forEach((v, j) => close(v, gw.first[j]!, 1));
+        w.first.forEach((v, j) => {
+          close(v, gw.first[j]!, 1);
+        });
       });
     });
   });
