@@ -1,25 +1,35 @@
 #!/usr/bin/env node
-import { availableParallelism, cpus } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadEmbedded } from "@hts/datasets";
 import { createRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
-import { createNetwork, createTrainer } from "@hts/ep";
-import { createBackend } from "@hts/kernels";
+import { createNetwork, createTrainer, type Trainer } from "@hts/ep";
+import { type BackendPreference, createBackend } from "@hts/kernels";
 import { choice, formatHelp, int, numList, type OptionTable, parseCommand } from "./args.js";
 import { UsageError } from "./usage-error.js";
 
 const BENCH_OPTIONS: OptionTable = {
-  arch: { type: "string", value: "SIZES", help: "Layer sizes; repeat the bench for several with ';' (default 784,500,10 and 784,1000,1000,10)." },
+  arch: { type: "string", value: "SIZES", help: "Layer sizes starting with 784; several separated by ';' [default: 784,500,10;784,1000,1000,10]." },
   batch: { type: "string", value: "N", help: "Minibatch sizes, comma-separated [default: 20,64,256]." },
   t1: { type: "string", value: "N", default: "100", help: "Free-phase steps." },
   t2: { type: "string", value: "N", default: "20", help: "Nudged-phase steps." },
-  backend: { type: "string", value: "NAME", default: "cpu", help: "cpu or reference." },
-  repeats: { type: "string", value: "N", default: "5", help: "Timed repeats (the median is reported)." },
-  samples: { type: "string", value: "N", default: "1024", help: "Training samples per repeat (rounded up to whole minibatches)." },
-  json: { type: "boolean", help: "One JSON object per line per measurement." },
+  backend: { type: "string", value: "NAME", default: "auto", help: "auto, wasm, cpu, gpu or reference." },
+  workers: { type: "string", value: "N", default: "1", help: "Data-parallel workers over the minibatch (only 1 for now)." },
+  repeats: { type: "string", value: "N", default: "5", help: "Timed repeats (the median is reported, with the min and max)." },
+  seconds: { type: "string", value: "S", default: "1", help: "Least time of one timed repeat, in whole minibatches." },
+  json: { type: "boolean", help: "One JSON object per line per configuration." },
+  "compare-torch": {
+    type: "boolean",
+    help: "Also time the independent PyTorch reference (python3 with torch, one thread) on the same configuration and digits, alternating repeats with ours; prints both and their ratio.",
+  },
+  "torch-script": { type: "string", value: "FILE", help: "The reference script [default: ../shared/bench/ep_torch_ref.py beside the repository]." },
 };
 
-/** FLOPs of one training sample: input projection, T1 + T2 relaxation steps, two parameter gradients. */
+/** FLOPs of one training sample (dense-equivalent): input projection, T1 + T2 relaxation steps, two parameter gradients. */
 export function flopsPerSample(sizes: readonly number[], t1: number, t2: number): number {
   let pairs = 0;
   for (let l = 1; l < sizes.length; l++) pairs += (sizes[l - 1] as number) * (sizes[l] as number);
@@ -28,11 +38,95 @@ export function flopsPerSample(sizes: readonly number[], t1: number, t2: number)
   return input + (t1 + t2) * 4 * inner + 2 * 2 * pairs;
 }
 
-function median(v: number[]): number {
+function median(v: readonly number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
+
+interface Data {
+  readonly images: Float32Array;
+  readonly labels: Uint8Array;
+  readonly count: number;
+}
+
+/** Trains whole minibatches, cycling through `data`, until `seconds` have passed; returns samples per second. */
+function timed(trainer: Trainer, data: Data, batch: number, seconds: number, minBatches: number, cursor: { at: number }): number {
+  const t0 = performance.now();
+  let done = 0;
+  for (;;) {
+    if ((cursor.at + 1) * batch > data.count) cursor.at = 0;
+    const from = cursor.at * batch;
+    trainer.trainBatch(data.images.subarray(from * 784, (from + batch) * 784), data.labels.subarray(from, from + batch));
+    cursor.at++;
+    done++;
+    const elapsed = (performance.now() - t0) / 1000;
+    if (done >= minBatches && elapsed >= seconds) return (done * batch) / elapsed;
+  }
+}
+
+/** The digits as an EPMN file (the reference's binary format: "EPMN", u32 1, u32 n, u32 d, n*d float32, n uint8). */
+function writeEpmn(file: string, data: Data): void {
+  const head = Buffer.alloc(16);
+  head.write("EPMN", 0, "ascii");
+  head.writeUInt32LE(1, 4);
+  head.writeUInt32LE(data.count, 8);
+  head.writeUInt32LE(784, 12);
+  const pixels = Buffer.from(data.images.buffer, data.images.byteOffset, data.count * 784 * 4);
+  writeFileSync(file, Buffer.concat([head, pixels, Buffer.from(data.labels.subarray(0, data.count))]));
+}
+
+interface Torch {
+  readonly script: string;
+  readonly dataFile: string;
+}
+
+/** One timed repeat of the reference in its bench mode; samples per second. */
+function torchRepeat(t: Torch, arch: readonly number[], batch: number, t1: number, t2: number, minibatches: number): number {
+  const args = [
+    t.script,
+    "--data",
+    t.dataFile,
+    "--arch",
+    arch.join(","),
+    "--lr",
+    arch.slice(1).map(() => "0.05").join(","),
+    "--batch",
+    String(batch),
+    "--T1",
+    String(t1),
+    "--T2",
+    String(t2),
+    "--dt",
+    "0.3",
+    "--threads",
+    "1",
+    "--bench",
+    String(minibatches),
+    "--bench-repeats",
+    "1",
+  ];
+  const r = spawnSync("python3", args, { env: { ...process.env, PYENV_VERSION: process.env.PYENV_VERSION ?? "system" }, encoding: "utf8" });
+  const m = /: ([0-9.]+) samples\/s/.exec(r.stdout ?? "");
+  if (r.status !== 0 || !m) throw new Error(`the PyTorch reference failed (exit ${r.status}): ${(r.stderr || r.stdout || "").trim().split("\n").slice(-3).join(" | ")}`);
+  return Number(m[1]);
+}
+
+function findTorch(scriptOption: string | undefined): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const script = scriptOption ?? resolve(here, "../../../../shared/bench/ep_torch_ref.py");
+  if (!existsSync(script)) throw new UsageError("torch-script", `--compare-torch: no reference script at ${script} (give --torch-script FILE)`);
+  const probe = spawnSync("python3", ["-c", "import torch, numpy"], {
+    env: { ...process.env, PYENV_VERSION: process.env.PYENV_VERSION ?? "system" },
+    encoding: "utf8",
+  });
+  if (probe.status !== 0) {
+    throw new Error(`--compare-torch: python3 cannot import torch and numpy (${(probe.stderr ?? "").trim().split("\n").pop() ?? ""}); on Debian: apt-get install python3-torch, and PYENV_VERSION=system under pyenv`);
+  }
+  return script;
+}
+
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(3));
 
 async function main(argv: readonly string[]): Promise<number> {
   const a = parseCommand("bench", argv, BENCH_OPTIONS);
@@ -40,7 +134,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       formatHelp(
         "bench",
-        "Training throughput (samples per second) of one EP minibatch step: free phase, nudged phase and update,\non real embedded digits, constant dt 0.3, one thread.",
+        "Training throughput (samples per second) of EP minibatches (free phase, nudged phase, update) on real embedded\ndigits: Hopfield energy, gradient rule, one-sided beta 0.5, SGD, constant dt 0.3, one thread. After a warm-up,\nevery configuration is timed in several repeats of at least --seconds each; the median, min and max are reported,\nwith GFLOP/s counted as if every product were dense.",
         BENCH_OPTIONS,
       ),
     );
@@ -53,63 +147,87 @@ async function main(argv: readonly string[]): Promise<number> {
   const t1 = int(a, "t1", 1) as number;
   const t2 = int(a, "t2", 1) as number;
   const repeats = int(a, "repeats", 1) as number;
-  const samples = int(a, "samples", 1) as number;
-  const { backend, reason } = await createBackend({ prefer: choice(a, "backend", ["cpu", "reference"]) });
+  const workers = int(a, "workers", 1) as number;
+  if (workers !== 1) throw new UsageError("workers", `--workers: only 1 is implemented so far, got ${workers}`);
+  const secondsText = typeof a.seconds === "string" ? a.seconds : "1";
+  const seconds = Number(secondsText);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError("seconds", `--seconds: expected a number >= 0, got ${JSON.stringify(secondsText)}`);
+  const prefer = choice(a, "backend", ["auto", "wasm", "cpu", "gpu", "reference"]);
   const json = a.json as boolean;
-  const data = await loadEmbedded({ trainSize: 4096, testSize: 1 });
-  if (!json) {
-    process.stdout.write(`# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; T1 ${t1}, T2 ${t2}, dt 0.3, one thread\n`);
-    process.stdout.write("arch               batch   samples/s (median)   min      max      GFLOP/s\n");
-  }
-  for (const arch of archs) {
-    for (const batch of batches) {
-      const rng = createRng(0);
-      const network = createNetwork({ backend, sizes: arch, dt: 0.3, weightRng: rng });
-      const trainer = createTrainer({
-        network,
-        energy: createEnergy("hopfield"),
-        cost: createCost("mse"),
-        config: { t1, t2, beta: 0.5, nudge: "one-sided", dynamics: "gradient", batch, optimizer: { name: "sgd", lr: arch.slice(1).map(() => 0.05) } },
-      });
-      const perRepeat = Math.max(1, Math.ceil(samples / batch));
-      let cursor = 0;
-      const step = (n: number) => {
-        for (let k = 0; k < n; k++) {
-          if ((cursor + 1) * batch > data.train.count) cursor = 0;
-          const from = cursor * batch;
-          trainer.trainBatch(data.train.images.subarray(from * 784, (from + batch) * 784), data.train.labels.subarray(from, from + batch));
-          cursor++;
+  const compare = a["compare-torch"] as boolean;
+  const script = compare ? findTorch(typeof a["torch-script"] === "string" ? a["torch-script"] : undefined) : "";
+  const { backend, reason } = await createBackend({ prefer: prefer as BackendPreference });
+  const split = await loadEmbedded({ trainSize: 2048, testSize: 1 });
+  const data: Data = split.train;
+  let torch: Torch | null = null;
+  const tmp = compare ? mkdtempSync(join(tmpdir(), "hts-bench-")) : "";
+  try {
+    if (compare) {
+      torch = { script, dataFile: join(tmp, "digits.epmn") };
+      writeEpmn(torch.dataFile, data);
+    }
+    if (!json) {
+      process.stdout.write(
+        `# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; T1 ${t1}, T2 ${t2}, dt 0.3, one thread; ${repeats} repeats of >= ${seconds} s${compare ? ", alternating with the PyTorch reference (torch, 1 thread)" : ""}\n`,
+      );
+      process.stdout.write(
+        compare
+          ? "arch                batch   ours samples/s median (min-max)   torch samples/s median (min-max)   ours/torch (min-max)\n"
+          : "arch                batch   samples/s median (min-max)   GFLOP/s\n",
+      );
+    }
+    for (const arch of archs) {
+      for (const batch of batches) {
+        const network = createNetwork({ backend, sizes: arch, dt: 0.3, weightRng: createRng(0) });
+        const trainer = createTrainer({
+          network,
+          energy: createEnergy("hopfield"),
+          cost: createCost("mse"),
+          config: { t1, t2, beta: 0.5, nudge: "one-sided", dynamics: "gradient", batch, optimizer: { name: "sgd", lr: arch.slice(1).map(() => 0.05) } },
+        });
+        const cursor = { at: 0 };
+        const warm = timed(trainer, data, batch, seconds / 2, 2, cursor);
+        // The reference runs as many minibatches per repeat as take us about --seconds.
+        const torchBatches = Math.max(2, Math.round((seconds * warm) / batch));
+        const ours: number[] = [];
+        const ref: number[] = [];
+        for (let r = 0; r < repeats; r++) {
+          ours.push(timed(trainer, data, batch, seconds, 1, cursor));
+          if (torch) ref.push(torchRepeat(torch, arch, batch, t1, t2, torchBatches));
         }
-      };
-      step(Math.max(2, Math.ceil(perRepeat / 4)));
-      const rates: number[] = [];
-      for (let r = 0; r < repeats; r++) {
-        const t0 = performance.now();
-        step(perRepeat);
-        rates.push((perRepeat * batch) / ((performance.now() - t0) / 1000));
-      }
-      const med = median(rates);
-      const gflops = (med * flopsPerSample(arch, t1, t2)) / 1e9;
-      const row = {
-        backend: backend.name,
-        workers: 1,
-        arch: arch.join(","),
-        batch,
-        t1,
-        t2,
-        samplesPerSecond: med,
-        min: Math.min(...rates),
-        max: Math.max(...rates),
-        gflops,
-        repeats,
-      };
-      if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
-      else {
-        process.stdout.write(
-          `${row.arch.padEnd(19)}${String(batch).padStart(5)}   ${med.toFixed(0).padStart(10)}           ${row.min.toFixed(0).padStart(6)}   ${row.max.toFixed(0).padStart(6)}   ${gflops.toFixed(2).padStart(6)}\n`,
-        );
+        const med = median(ours);
+        const row: Record<string, unknown> = {
+          backend: backend.name,
+          workers,
+          arch: arch.join(","),
+          batch,
+          t1,
+          t2,
+          samplesPerSecond: med,
+          min: Math.min(...ours),
+          max: Math.max(...ours),
+          gflops: (med * flopsPerSample(arch, t1, t2)) / 1e9,
+          repeats,
+        };
+        if (torch) {
+          const tm = median(ref);
+          Object.assign(row, { torchSamplesPerSecond: tm, torchMin: Math.min(...ref), torchMax: Math.max(...ref), ratio: med / tm });
+        }
+        if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+        else if (torch) {
+          const tm = row.torchSamplesPerSecond as number;
+          const o = `${fmt(med)} (${fmt(row.min as number)}-${fmt(row.max as number)})`;
+          const t = `${fmt(tm)} (${fmt(row.torchMin as number)}-${fmt(row.torchMax as number)})`;
+          const ratio = `${(med / tm).toFixed(2)} (${((row.min as number) / (row.torchMax as number)).toFixed(2)}-${((row.max as number) / (row.torchMin as number)).toFixed(2)})`;
+          process.stdout.write(`${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}   ${o.padEnd(34)}${t.padEnd(35)}${ratio}\n`);
+        } else {
+          const o = `${fmt(med)} (${fmt(row.min as number)}-${fmt(row.max as number)})`;
+          process.stdout.write(`${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}   ${o.padEnd(29)}${(row.gflops as number).toFixed(2).padStart(7)}\n`);
+        }
       }
     }
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
   return 0;
 }

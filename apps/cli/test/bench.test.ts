@@ -1,0 +1,43 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+
+// A smoke test of `pnpm bench` (dist/bench.js, built before the tests run): one tiny
+// configuration, JSON output, the fields present and sane. No timing is asserted.
+const bench = fileURLToPath(new URL("../dist/bench.js", import.meta.url));
+
+function run(...args: string[]) {
+  return spawnSync(process.execPath, [bench, ...args], { encoding: "utf8", timeout: 120_000 });
+}
+
+describe.runIf(existsSync(bench))("hts bench", () => {
+  it.each(["cpu", "wasm"])("--json with --backend %s prints one object per configuration with the documented fields", (backend) => {
+    const r = run("--json", "--backend", backend, "--arch", "784,16,10", "--batch", "4,8", "--t1", "3", "--t2", "2", "--repeats", "2", "--seconds", "0");
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    lines.forEach((line, i) => {
+      const row = JSON.parse(line) as Record<string, unknown>;
+      expect(row).toMatchObject({ backend: `${backend}-f32`, workers: 1, arch: "784,16,10", batch: [4, 8][i], t1: 3, t2: 2, repeats: 2 });
+      for (const key of ["samplesPerSecond", "min", "max", "gflops"]) {
+        expect(typeof row[key]).toBe("number");
+        expect(row[key] as number).toBeGreaterThan(0);
+      }
+      expect(row.min as number).toBeLessThanOrEqual(row.samplesPerSecond as number);
+      expect(row.samplesPerSecond as number).toBeLessThanOrEqual(row.max as number);
+    });
+  });
+
+  it.each([
+    ["--workers", "2"],
+    ["--backend", "fast"],
+    ["--arch", "10,5"],
+    ["--seconds", "-1"],
+  ])("%s %s is a usage error (exit 2)", (flag, value) => {
+    const r = run(flag, value, "--json");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(flag);
+  });
+});
