@@ -27,6 +27,9 @@ export interface WasmKernels {
   nonfinite(x: number, n: number): number;
   gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
   grad_hsig(s: number, o: number, da: number, n: number): void;
+  copy(src: number, dst: number, n: number): void;
+  fill(dst: number, n: number, value: number): void;
+  broadcast(v: number, o: number, rows: number, cols: number): void;
   leaky(kind: number, w: number, s: number, dt: number, next: number, rows: number, cols: number): void;
 }
 
@@ -161,6 +164,8 @@ class WasmMatrix implements Matrix {
   qWrite = 0;
   qRow = 0;
   qGlobal = 0;
+  /** 1: the output of a deferred outer product; 2: its left factor (see #outer). */
+  pend = 0;
   constructor(rows: number, cols: number, backend: string, ptr: number, bytes: number) {
     this.rows = rows;
     this.cols = cols;
@@ -169,6 +174,23 @@ class WasmMatrix implements Matrix {
     this.bytes = bytes;
     this.length = rows * cols;
   }
+}
+
+/**
+ * A deferred outer product C = A^T S (+ beta C) with A k x m and S (k x n) a private copy
+ * of the right factor, already scaled. Parameter gradients arrive as two such products into
+ * the same C with the same A (the input layer's x^T rho(s^beta) and x^T rho(s^0)), which
+ * become one product with the difference: half the work of the largest matrix product of a
+ * minibatch, and what the reference implementation writes by hand.
+ */
+interface OuterProduct {
+  readonly a: WasmMatrix;
+  readonly c: WasmMatrix;
+  /** The right factor, to be multiplied by alpha. */
+  readonly snap: number;
+  readonly snapBytes: number;
+  alpha: number;
+  readonly beta: number;
 }
 
 /** Options of {@link createWasmBackend}. */
@@ -199,6 +221,7 @@ class WasmBackend implements Backend {
   #epoch = 1;
   #rowBytes = 0;
   #bigOperand = false;
+  readonly #outer: OuterProduct[] = [];
 
   constructor(kernels: WasmKernels, memory: WasmMemory) {
     this.#k = kernels;
@@ -256,12 +279,15 @@ class WasmBackend implements Backend {
    * matter. Returns the slot of the new operation.
    */
   #enqueue(rows: number, w: WasmMatrix, r1: WasmMatrix | null, r2: WasmMatrix | null, g: WasmMatrix | null): number {
+    if (this.#outer.length > 0 && (w.pend !== 0 || (r1 !== null && r1.pend & 1) || (r2 !== null && r2.pend & 1) || (g !== null && g.pend & 1))) {
+      this.#runOuter();
+    }
     const e = this.#epoch;
     if (
       this.#queued > 0 &&
       (rows !== this.#qRows || this.#queued >= MAX_QUEUED || w.qGlobal === e || (g !== null && g.qWrite === e))
     ) {
-      this.#flush();
+      this.#flushQueue();
     }
     const now = this.#epoch;
     this.#qRows = rows;
@@ -297,8 +323,31 @@ class WasmBackend implements Backend {
     else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
   }
 
-  /** Runs the queued operations, block of rows by block of rows. */
+  /** Runs everything deferred. */
   #flush(): void {
+    this.#flushQueue();
+    if (this.#outer.length > 0) this.#runOuter();
+  }
+
+  /** Runs the deferred outer products (the queue holds nothing issued before them). */
+  #runOuter(): void {
+    for (const op of this.#outer) {
+      const { a, c } = op;
+      const m = a.cols;
+      const k = a.rows;
+      const n = c.cols;
+      const at = this.#scratch(a.length * 4);
+      this.#k.transpose(a.ptr, at, k, m);
+      this.#product(at, op.snap, 0, c.ptr, m, n, k, op.alpha, op.beta);
+      this.#release(op.snap, op.snapBytes);
+      a.pend = 0;
+      c.pend = 0;
+    }
+    this.#outer.length = 0;
+  }
+
+  /** Runs the queued operations, block of rows by block of rows. */
+  #flushQueue(): void {
     const count = this.#queued;
     if (count === 0) return;
     const R = this.#qRows;
@@ -341,22 +390,15 @@ class WasmBackend implements Backend {
             this.#product((q[o + 2] as number) + r0 * kk * 4, q[o + 3] as number, q[o + 8] as number, (q[o + 4] as number) + off, rows, cols, kk, q[o + 6] as number, q[o + 7] as number);
             break;
           }
-          case OP_COPY: {
-            const src = ((q[o + 2] as number) + off) >> 2;
-            this.#f32.copyWithin(((q[o + 3] as number) + off) >> 2, src, src + n);
+          case OP_COPY:
+            if (q[o + 2] !== q[o + 3]) k.copy((q[o + 2] as number) + off, (q[o + 3] as number) + off, n);
             break;
-          }
-          case OP_FILL: {
-            const dst = ((q[o + 2] as number) + off) >> 2;
-            this.#f32.fill(q[o + 3] as number, dst, dst + n);
+          case OP_FILL:
+            k.fill((q[o + 2] as number) + off, n, q[o + 3] as number);
             break;
-          }
-          case OP_BROADCAST: {
-            const src = (q[o + 2] as number) >> 2;
-            const f = this.#f32;
-            for (let r = 0, d = ((q[o + 3] as number) + off) >> 2; r < rows; r++, d += cols) f.copyWithin(d, src, src + cols);
+          case OP_BROADCAST:
+            k.broadcast(q[o + 2] as number, (q[o + 3] as number) + off, rows, cols);
             break;
-          }
           case OP_GRAD_HSIG:
             k.grad_hsig((q[o + 2] as number) + off, (q[o + 3] as number) + off, (q[o + 4] as number) + off, n);
             break;
@@ -443,8 +485,9 @@ class WasmBackend implements Backend {
 
   /** b^T in memory, recomputed only when b changed since the last time. */
   #transposed(b: WasmMatrix): number {
+    if (b.pend & 1) this.#runOuter();
     if (b.tVersion !== b.version) {
-      if (b.qWrite === this.#epoch) this.#flush();
+      if (b.qWrite === this.#epoch) this.#flushQueue();
       if (b.tBytes === 0) [b.tPtr, b.tBytes] = this.#alloc(b.length * 4);
       this.#k.transpose(b.ptr, b.tPtr, b.rows, b.cols);
       b.tVersion = b.version;
@@ -490,7 +533,27 @@ class WasmBackend implements Backend {
       q[o + 8] = btPtr;
       return;
     }
-    this.#flush();
+    this.#flushQueue();
+    if (!transB) {
+      // An outer product a^T b: deferred, so that a second one into the same C with the
+      // same a (beta 1) merges with it (see OuterProduct).
+      const prev = C.pend & 1 ? this.#outer.find((op) => op.c === C) : undefined;
+      if (prev !== undefined && prev.a === A && beta === 1 && (B.pend & 1) === 0) {
+        this.#k.axpby(prev.alpha, prev.snap, alpha, B.ptr, prev.snap, B.length);
+        prev.alpha = 1;
+        C.version++;
+        return;
+      }
+      if (A.pend & 1 || B.pend & 1 || C.pend !== 0) this.#runOuter();
+      const [snap, snapBytes] = this.#alloc(B.length * 4);
+      this.#k.copy(B.ptr, snap, B.length);
+      this.#outer.push({ a: A, c: C, snap, snapBytes, alpha, beta });
+      A.pend |= 2;
+      C.pend |= 1;
+      C.version++;
+      return;
+    }
+    if (A.pend & 1 || B.pend & 1 || C.pend !== 0) this.#runOuter();
     const aPtr = this.#scratch(A.length * 4);
     this.#k.transpose(A.ptr, aPtr, A.rows, A.cols);
     this.#product(aPtr, bPtr, btPtr, C.ptr, m, n, k, alpha, beta);
@@ -637,8 +700,9 @@ class WasmBackend implements Backend {
   }
 
   columnSums(x: Matrix, out: Matrix, alpha = 1, beta = 0): void {
-    this.#flush();
     const O = out as WasmMatrix;
+    this.#flushQueue();
+    if ((x as WasmMatrix).pend & 1 || O.pend !== 0) this.#runOuter();
     this.#k.colsums((x as WasmMatrix).ptr, O.ptr, x.rows, x.cols, alpha, beta);
     O.version++;
   }

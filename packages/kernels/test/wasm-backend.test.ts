@@ -92,6 +92,36 @@ describe.runIf(available)("wasm-f32", async () => {
     check();
   });
 
+  it("outer products into one C with the same A, as parameter gradients come, match the reference", () => {
+    const run = (be2: Backend) => {
+      const r = seededUniform(7);
+      const x = be2.matrix(12, 30, sparseValues(r, 360));
+      const s = be2.matrix(12, 20, randomValues(r, 240, -0.5, 1.5));
+      const act = be2.matrix(12, 20);
+      const g = be2.matrix(30, 20);
+      const gb = be2.matrix(1, 20);
+      const w = be2.matrix(30, 20, randomValues(r, 600));
+      be2.activate("hard-sigmoid", s, act);
+      be2.gemm(x, act, g, { transA: true, alpha: 0.25 });
+      be2.columnSums(act, gb, 0.25);
+      // The state moves on, the activation buffer is overwritten: the first product must not see it.
+      be2.axpby(1, s, -0.3, be2.matrix(12, 20, randomValues(r, 240)), s);
+      be2.activate("hard-sigmoid", s, act);
+      be2.gemm(x, act, g, { transA: true, alpha: -0.25, beta: 1 });
+      be2.columnSums(act, gb, -0.25, 1);
+      const first = Array.from(be2.read(g));
+      // A third product after a read is not merged into what was read.
+      be2.gemm(x, act, g, { transA: true, alpha: 2, beta: 1 });
+      be2.sgdStep(w, g, null, { lr: 0.1, momentum: 0, weightDecay: 0 });
+      return [first, Array.from(be2.read(g)), Array.from(be2.read(w)), Array.from(be2.read(gb))];
+    };
+    const got = run(be);
+    const want = run(ref);
+    got.forEach((v, i) => {
+      expect(rel(v, want[i] as number[])).toBeLessThanOrEqual(1e-5);
+    });
+  });
+
   it("grows its memory as matrices are allocated, keeping the values of earlier ones", () => {
     const first = be.matrix(2, 3, [1, 2, 3, 4, 5, 6]);
     const big: Matrix[] = [];

@@ -1034,4 +1034,38 @@
             (br $l)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
+
+  ;; ------------------------------------------------------------------ copies
+
+  ;; dst = src (n floats; the ranges do not overlap).
+  (func (export "copy") (param $src i32) (param $dst i32) (param $n i32)
+    (memory.copy (local.get $dst) (local.get $src) (i32.shl (local.get $n) (i32.const 2))))
+
+  ;; n floats at dst set to value.
+  (func (export "fill") (param $dst i32) (param $n i32) (param $value f32)
+    (local $v v128) (local $vend i32) (local $end i32)
+    (local.set $v (f32x4.splat (local.get $value)))
+    (local.set $vend (i32.add (local.get $dst) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $dst) (local.get $vend)))
+      (v128.store (local.get $dst) (local.get $v))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $l)))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+      (f32.store (local.get $dst) (local.get $value))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (br $l))))
+
+  ;; Every row of o (rows x cols) set to the 1 x cols vector v.
+  (func (export "broadcast") (param $v i32) (param $o i32) (param $rows i32) (param $cols i32)
+    (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $cols) (i32.const 2)))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $rows)))
+      (memory.copy (local.get $o) (local.get $v) (local.get $bytes))
+      (local.set $o (i32.add (local.get $o) (local.get $bytes)))
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br $l))))
 )
