@@ -30,11 +30,15 @@ export interface WasmKernels {
   copy(src: number, dst: number, n: number): void;
   fill(dst: number, n: number, value: number): void;
   broadcast(v: number, o: number, rows: number, cols: number): void;
+  compress(a: number, m: number, k: number, lda: number, ldb: number, cnt: number, list: number): number;
+  gemm_sparse(cnt: number, list: number, b: number, c: number, m: number, n: number, k: number, ldc: number, alpha: number, beta: number): void;
   leaky(kind: number, w: number, s: number, dt: number, next: number, rows: number, cols: number): void;
 }
 
 /** Products with at most this many output columns (and a longer inner dimension) use dot products of rows. */
 const DOT_N_MAX = 12;
+/** Wide products whose left factor has at most this fraction of nonzeros use its compressed rows. */
+const SPARSE_DENSITY_MAX = 0.6;
 
 /** Inner dimensions up to this use the kernel that skips each zero entry of A (output states). */
 const SPARSE_K_MAX = 16;
@@ -215,6 +219,8 @@ class WasmBackend implements Backend {
   readonly #free = new Map<number, number[]>();
   #scratchPtr = 0;
   #scratchBytes = 0;
+  #listPtr = 0;
+  #listBytes = 0;
   readonly #q = new Float64Array(MAX_QUEUED * OP_SLOTS);
   #queued = 0;
   #qRows = 0;
@@ -320,7 +326,20 @@ class WasmBackend implements Backend {
     const K = this.#k;
     if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sparse_k(a, b, c, m, n, k, k, n, n, alpha, beta);
     else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
-    else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
+    else {
+      // Compress A's rows to their nonzeros (inputs and hard-sigmoid states are mostly
+      // zeros): the product then costs in proportion to the nonzeros.
+      const need = m * 4 + m * k * 8 + 64;
+      if (this.#listBytes < need + 16) {
+        if (this.#listBytes > 0) this.#release(this.#listPtr, this.#listBytes);
+        [this.#listPtr, this.#listBytes] = this.#alloc(need);
+      }
+      const cnt = this.#listPtr;
+      const list = cnt + ((m * 4 + 63) & ~63);
+      const nonzeros = K.compress(a, m, k, k, n, cnt, list);
+      if (nonzeros <= SPARSE_DENSITY_MAX * m * k) K.gemm_sparse(cnt, list, b, c, m, n, k, n, alpha, beta);
+      else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
+    }
   }
 
   /** Runs everything deferred. */

@@ -39,7 +39,7 @@ describe.runIf(available)("wasm-f32", async () => {
 
   const shapes: [number, number, number][] = [];
   for (let n = 1; n <= 70; n += n < 12 ? 1 : 7) shapes.push([3, n, 9]);
-  shapes.push([1, 10, 500], [7, 500, 10], [5, 33, 1], [4, 17, 6], [2, 64, 13], [20, 500, 784]);
+  shapes.push([1, 10, 500], [7, 500, 10], [5, 33, 1], [4, 17, 6], [2, 64, 13], [5, 45, 40], [6, 70, 33], [9, 64, 100], [3, 7, 21], [20, 500, 784]);
 
   it.each(shapes)("gemm %i x %i (k = %i), all transposes, sparse and dense A", (m, n, k) => {
     const rand = seededUniform(m * 1000 + n * 10 + k);
