@@ -15,6 +15,8 @@ export type { HostMatrix } from "./cpu-backend.js";
 export { AUTO_ORDER, BACKEND_PREFERENCES, createBackend } from "./create-backend.js";
 export type { BackendCandidate, BackendChoice, BackendPreference } from "./create-backend.js";
 export { KernelError } from "./errors.js";
+export { createGpuBackend, GPU_JS_VERSION } from "./gpu-backend.js";
+export type { GpuBackend, GpuBackendOptions, GpuMode } from "./gpu-backend.js";
 export { createWasmBackend, wasmUnavailableReason } from "./wasm-backend.js";
 export type { WasmBackendOptions } from "./wasm-backend.js";
 export type { KernelErrorCode, KernelErrorDetails } from "./errors.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ActivationKind, Backend, FloatArray, Matrix, Precision } from "../src/index.js";
 import { createCpuBackend, createReferenceBackend, createWasmBackend, wasmUnavailableReason } from "../src/index.js";
+import { gpuBackendForSuite } from "./gpu-env.js";
 import { randomValues, seededUniform } from "./helpers.js";
 
 // One conformance suite, written once over the Backend interface and run for every
@@ -21,6 +22,10 @@ if (wasmUnavailableReason() === null) {
 } else {
   console.warn(`conformance: wasm-f32 skipped: ${wasmUnavailableReason()}`);
 }
+// The gpu.js backend (headless-gl in Node, WebGL2 in the browser page), float32 like the
+// others; without a GPU context it is reported as skipped, or as a failure when CI is set.
+const gpu = await gpuBackendForSuite("conformance: gpu");
+if (gpu) backends.push({ name: gpu.name, create: () => gpu });
 
 /**
  * Relative tolerance from the storage precision: a few units in the last place of float32

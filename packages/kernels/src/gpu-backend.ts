@@ -1,0 +1,574 @@
+import type {
+  ActivationKind,
+  AdamStepOptions,
+  Backend,
+  EulerStepOptions,
+  FloatArray,
+  GemmOptions,
+  Matrix,
+  SgdStepOptions,
+} from "./backend.js";
+import { KernelError } from "./errors.js";
+
+// The parts of gpu.js 2.24.1 used here, typed locally (the package's own declarations
+// describe its browser build and pull in DOM types).
+
+/** A gpu.js output texture: reference counted, shared by `clone()`, freed by `delete()`. */
+interface GpuJsTexture {
+  readonly size: ArrayLike<number>;
+  clone(): GpuJsTexture;
+  delete(): void;
+  renderRawOutput(): Float32Array;
+}
+
+/** A compiled gpu.js kernel (its "run shortcut"). */
+interface GpuJsKernel {
+  (...args: unknown[]): GpuJsTexture;
+  /** The kernel object behind the shortcut; replaced when gpu.js switches or falls back. */
+  readonly kernel: { readonly constructor: { readonly mode?: string }; readonly fallbackReason?: string };
+}
+
+/** A gpu.js `GPU` instance. */
+export interface GpuJsInstance {
+  readonly mode: string;
+  readonly context: unknown;
+  createKernel(source: string, settings: object): GpuJsKernel;
+  destroy(): Promise<void>;
+}
+
+/** The gpu.js `GPU` class. */
+export interface GpuJsClass {
+  new (settings: { mode: string }): GpuJsInstance;
+}
+
+/** The gpu.js modes this backend runs on: each is a real GPU path (never `cpu` or `webasm`). */
+export type GpuMode = "headlessgl" | "webgl2" | "webgl";
+
+/** Options of {@link createGpuBackend}. */
+export interface GpuBackendOptions {
+  /**
+   * The gpu.js mode: `headlessgl` (Node, through the optional native module `gl`) or
+   * `webgl2` / `webgl` (browsers). Default: `headlessgl` in Node, `webgl2` elsewhere.
+   */
+  readonly mode?: GpuMode;
+  /**
+   * Accept a software rasterizer (Mesa llvmpipe, SwiftShader) as the GPU. Default true;
+   * `createBackend({ prefer: "auto" })` passes false, so that `auto` does not pick a CPU
+   * emulation of a GPU over the CPU backends.
+   */
+  readonly allowSoftwareRenderer?: boolean;
+}
+
+/** The GPU backend: a {@link Backend} plus what it runs on. */
+export interface GpuBackend extends Backend {
+  /** The gpu.js mode in use. */
+  readonly mode: GpuMode;
+  /** The renderer string of the GL context, e.g. `ANGLE (Mesa/X.org llvmpipe ...)` or an NVIDIA one. */
+  readonly renderer: string;
+  /** True for a software rasterizer (llvmpipe, SwiftShader...), not a real GPU. */
+  readonly software: boolean;
+  /** One line for logs and run records: gpu.js version, mode and renderer. */
+  readonly description: string;
+  /**
+   * Transfers from the GPU to the host so far: one per `read` and per reduction (`sum`,
+   * `dot`, `maxAbsDiff`, `findNonFinite`, `argmaxRows`; one more when a non-finite value
+   * makes `maxAbsDiff` or `findNonFinite` read the whole matrix). Compute methods add none.
+   */
+  readonly readBacks: number;
+  /** Frees every texture and the GL context; the backend is unusable afterwards. */
+  destroy(): Promise<void>;
+}
+
+/** The gpu.js version this backend is written and tested against (pinned in package.json). */
+export const GPU_JS_VERSION = "2.24.1";
+
+const SOFTWARE_RENDERER = /llvmpipe|softpipe|lavapipe|swiftshader|software|basic render/i;
+
+/** A matrix whose values live in a gpu.js texture (one float32 per texel, row-major order). */
+class GpuMatrix implements Matrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly backend: string;
+  tex: GpuJsTexture;
+  constructor(rows: number, cols: number, backend: string, tex: GpuJsTexture) {
+    this.rows = rows;
+    this.cols = cols;
+    this.backend = backend;
+    this.tex = tex;
+  }
+}
+
+function texOf(m: Matrix): GpuJsTexture {
+  return (m as GpuMatrix).tex;
+}
+
+/** Replaces the texture of `m` with `t`, freeing the old one (the GPU keeps it while a draw reads it). */
+function assign(m: Matrix, t: GpuJsTexture): void {
+  const g = m as GpuMatrix;
+  const old = g.tex;
+  g.tex = t;
+  old.delete();
+}
+
+// Element-wise formulas in gpu.js's JavaScript subset; `u` is the input value.
+const ACTIVATE: Readonly<Record<ActivationKind, string>> = {
+  "hard-sigmoid": "return u < 0 ? 0 : (u > 1 ? 1 : u);",
+  sigmoid: "return 1 / (1 + Math.exp(-4 * (u - 0.5)));",
+  // tanh from exp(-2|u|), which cannot overflow: (1 - t) / (1 + t) with the sign of u.
+  tanh: "const t = Math.exp(-2 * Math.abs(u)); const r = (1 - t) / (1 + t); return u < 0 ? -r : r;",
+};
+const DERIVATIVE: Readonly<Record<ActivationKind, string>> = {
+  "hard-sigmoid": "return (u >= 0 && u <= 1) ? 1 : 0;",
+  sigmoid: "const r = 1 / (1 + Math.exp(-4 * (u - 0.5))); return 4 * r * (1 - r);",
+  tanh: "const t = Math.exp(-2 * Math.abs(u)); const r = (1 - t) / (1 + t); return 1 - r * r;",
+};
+
+/**
+ * The gpu.js backend. Every matrix is a float32 texture that stays on the GPU; each compute
+ * method runs one or a few fragment-shader kernels (gpu.js pipeline mode) that read input
+ * textures and render a new output texture, which replaces the old one of `out`. Because
+ * outputs are never rendered into a texture that is being read, every method may alias
+ * `out` with an input. Only `read` and the reductions read back, and the reductions
+ * reduce each row on the GPU and read back one float per row.
+ *
+ * Kernels are compiled once per operation and shape (EP uses a handful of shapes) and
+ * cached; loop bounds are compile-time constants.
+ */
+class GpuJsBackend implements GpuBackend {
+  readonly name: string;
+  readonly precision = "float32" as const;
+  readonly mode: GpuMode;
+  readonly renderer: string;
+  readonly software: boolean;
+  readonly description: string;
+  readBacks = 0;
+  readonly #gpu: GpuJsInstance;
+  readonly #kernels = new Map<string, GpuJsKernel>();
+
+  constructor(gpu: GpuJsInstance, mode: GpuMode, renderer: string) {
+    this.#gpu = gpu;
+    this.mode = mode;
+    this.name = mode === "webgl2" ? "gpu-webgl2" : "gpu-webgl";
+    this.renderer = renderer;
+    this.software = SOFTWARE_RENDERER.test(renderer);
+    this.description = `gpu.js ${GPU_JS_VERSION} ${mode} on ${renderer}${this.software ? " (a software renderer)" : ""}`;
+  }
+
+  /**
+   * The kernel for `key`, compiled from `source` on first use with an output of
+   * `output` ([cols, rows] or [rows]). A kernel that gpu.js would run on its CPU fallback
+   * instead of the GPU is an error, never a silent fallback.
+   */
+  #run(key: string, output: readonly number[], loop: number, source: string, args: readonly unknown[]): GpuJsTexture {
+    let k = this.#kernels.get(key);
+    const fresh = k === undefined;
+    if (k === undefined) {
+      k = this.#gpu.createKernel(source, {
+        output: [...output],
+        pipeline: true,
+        immutable: true,
+        precision: "single",
+        tactic: "precision",
+        loopMaxIterations: Math.max(1, loop),
+      });
+      this.#kernels.set(key, k);
+    }
+    const t = k(...args);
+    if (fresh) this.#checkOnGpu(k, key);
+    return t;
+  }
+
+  #checkOnGpu(k: GpuJsKernel, key: string): void {
+    const mode = k.kernel.constructor.mode;
+    if (mode !== "gpu") {
+      this.#kernels.delete(key);
+      const why = k.kernel.fallbackReason ? `: ${k.kernel.fallbackReason}` : "";
+      throw new KernelError(
+        "HTS_BACKEND_UNAVAILABLE",
+        `${this.name}: gpu.js ran the ${key.split(":")[0]} kernel in its ${String(mode)} mode instead of on the GPU${why}`,
+        { parameter: "backend", value: mode, expected: "a gpu.js GPU kernel" },
+      );
+    }
+  }
+
+  /** Runs an element-wise kernel over an R x C output. */
+  #map(op: string, out: Matrix, body: string, params: string, args: readonly unknown[]): void {
+    const { rows, cols } = out;
+    const src = `function(${params}) { const y = this.thread.y; const x = this.thread.x; ${body} }`;
+    assign(out, this.#run(`${op}:${rows}x${cols}`, [cols, rows], 0, src, args));
+  }
+
+  matrix(rows: number, cols: number, values?: ArrayLike<number>): Matrix {
+    if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(cols) || cols < 1) {
+      throw new KernelError(
+        "HTS_INVALID_ARGUMENT",
+        `${this.name}.matrix: shape must be two positive integers, got ${String(rows)} x ${String(cols)}`,
+        { parameter: "shape", value: [rows, cols], expected: "positive integers" },
+      );
+    }
+    if (values !== undefined) this.#checkLength("matrix", rows * cols, rows, cols, values);
+    const src = "function(value) { return value; }";
+    const m = new GpuMatrix(rows, cols, this.name, this.#run(`fill:${rows}x${cols}`, [cols, rows], 0, src, [0]));
+    if (values !== undefined) this.write(m, values);
+    return m;
+  }
+
+  #checkLength(fn: string, n: number, rows: number, cols: number, values: ArrayLike<number>): void {
+    if (values.length !== n) {
+      throw new KernelError(
+        "HTS_SHAPE_MISMATCH",
+        `${this.name}.${fn}: ${rows} x ${cols} matrix needs ${n} values, got ${values.length}`,
+        { parameter: "values", value: values.length, expected: `${n} values` },
+      );
+    }
+  }
+
+  write(m: Matrix, values: ArrayLike<number>): void {
+    const { rows, cols } = m;
+    this.#checkLength("write", rows * cols, rows, cols, values);
+    // Uploaded as a flat float32 array (four values per texel) and spread to one per texel.
+    const flat = values instanceof Float32Array ? values : Float32Array.from(values);
+    this.#map("write", m, `return v[y * ${cols} + x];`, "v", [flat]);
+  }
+
+  read(m: Matrix): Float32Array {
+    this.readBacks++;
+    const t = texOf(m);
+    const raw = t.renderRawOutput();
+    const n = m.rows * m.cols;
+    const stride = raw.length / ((t.size[0] as number) * (t.size[1] as number));
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = raw[i * stride] as number;
+    return out;
+  }
+
+  dispose(m: Matrix): void {
+    texOf(m).delete();
+  }
+
+  copy(src: Matrix, dst: Matrix): void {
+    // Textures are never rendered into once made, so dst can share src's texture.
+    assign(dst, texOf(src).clone());
+  }
+
+  fill(m: Matrix, value: number): void {
+    this.#map("fill", m, "return value;", "value", [value]);
+  }
+
+  gemm(a: Matrix, b: Matrix, out: Matrix, options: GemmOptions = {}): void {
+    const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
+    const k = transA ? a.rows : a.cols;
+    const av = transA ? "a[p][y]" : "a[y][p]";
+    const bv = transB ? "b[x][p]" : "b[p][x]";
+    // With beta = 0 the previous out is not read (garbage, even NaN, is overwritten).
+    const tail = beta === 0 ? "return alpha * acc;" : "return alpha * acc + beta * c[y][x];";
+    const src = `function(a, b, c, alpha, beta) {
+      const y = this.thread.y; const x = this.thread.x;
+      let acc = 0;
+      for (let p = 0; p < ${k}; p++) { acc += ${av} * ${bv}; }
+      ${tail}
+    }`;
+    const key = `gemm${transA ? "T" : "N"}${transB ? "T" : "N"}${beta === 0 ? "0" : "1"}:${a.rows}x${a.cols}:${b.rows}x${b.cols}`;
+    const c = beta === 0 ? 0 : texOf(out);
+    assign(out, this.#run(key, [out.cols, out.rows], k, src, [texOf(a), texOf(b), c, alpha, beta]));
+  }
+
+  broadcastRows(v: Matrix, out: Matrix): void {
+    this.#map("broadcast", out, "return v[0][x];", "v", [texOf(v)]);
+  }
+
+  axpby(alpha: number, a: Matrix, beta: number, b: Matrix, out: Matrix): void {
+    this.#map("axpby", out, "return alpha * a[y][x] + beta * b[y][x];", "a, b, alpha, beta", [texOf(a), texOf(b), alpha, beta]);
+  }
+
+  mul(a: Matrix, b: Matrix, out: Matrix): void {
+    this.#map("mul", out, "return a[y][x] * b[y][x];", "a, b", [texOf(a), texOf(b)]);
+  }
+
+  activate(kind: ActivationKind, x: Matrix, out: Matrix): void {
+    this.#map(`activate-${kind}`, out, `const u = a[y][x]; ${ACTIVATE[kind]}`, "a", [texOf(x)]);
+  }
+
+  activateDerivative(kind: ActivationKind, x: Matrix, out: Matrix): void {
+    this.#map(`derivative-${kind}`, out, `const u = a[y][x]; ${DERIVATIVE[kind]}`, "a", [texOf(x)]);
+  }
+
+  softmaxRows(x: Matrix, out: Matrix): void {
+    const n = x.cols;
+    const src = `function(a) {
+      const y = this.thread.y;
+      let m = a[y][0];
+      for (let j = 1; j < ${n}; j++) { const v = a[y][j]; if (v > m) { m = v; } }
+      let total = 0;
+      for (let j = 0; j < ${n}; j++) { total += Math.exp(a[y][j] - m); }
+      return Math.exp(a[y][this.thread.x] - m) / total;
+    }`;
+    assign(out, this.#run(`softmax:${x.rows}x${n}`, [n, x.rows], n, src, [texOf(x)]));
+  }
+
+  eulerStep(s: Matrix, v: Matrix, dt: Matrix, out: Matrix, options: EulerStepOptions = {}): void {
+    const scale = options.scale ?? 1;
+    const clip = options.clip;
+    // Comparisons, not min/max, so that a NaN passes through as it does on the CPU.
+    const ret = clip ? "return u < lo ? lo : (u > hi ? hi : u);" : "return u;";
+    this.#map(
+      `euler${clip ? "-clip" : ""}`,
+      out,
+      `const u = s[y][x] + scale * d[0][x] * v[y][x]; ${ret}`,
+      "s, v, d, scale, lo, hi",
+      [texOf(s), texOf(v), texOf(dt), scale, clip ? clip[0] : 0, clip ? clip[1] : 0],
+    );
+  }
+
+  columnSums(x: Matrix, out: Matrix, alpha = 1, beta = 0): void {
+    const r = x.rows;
+    const tail = beta === 0 ? "return alpha * acc;" : "return alpha * acc + beta * c[0][this.thread.x];";
+    const src = `function(a, c, alpha, beta) {
+      let acc = 0;
+      for (let i = 0; i < ${r}; i++) { acc += a[i][this.thread.x]; }
+      ${tail}
+    }`;
+    const c = beta === 0 ? 0 : texOf(out);
+    assign(out, this.#run(`colsums${beta === 0 ? "0" : "1"}:${r}x${x.cols}`, [x.cols, 1], r, src, [texOf(x), c, alpha, beta]));
+  }
+
+  sgdStep(param: Matrix, grad: Matrix, velocity: Matrix | null, o: SgdStepOptions): void {
+    const p = texOf(param);
+    const g = texOf(grad);
+    if (velocity === null) {
+      this.#map("sgd", param, "return p[y][x] - lr * (g[y][x] + wd * p[y][x]);", "p, g, lr, wd", [p, g, o.lr, o.weightDecay]);
+      return;
+    }
+    // velocity = momentum velocity + (grad + wd param); param -= lr velocity.
+    this.#map(
+      "sgd-velocity",
+      velocity,
+      "return mom * v[y][x] + g[y][x] + wd * p[y][x];",
+      "v, g, p, mom, wd",
+      [texOf(velocity), g, p, o.momentum, o.weightDecay],
+    );
+    this.#map("sgd-momentum", param, "return p[y][x] - lr * v[y][x];", "p, v, lr", [p, texOf(velocity), o.lr]);
+  }
+
+  adamStep(param: Matrix, grad: Matrix, m: Matrix, v: Matrix, o: AdamStepOptions): void {
+    const p = texOf(param);
+    const g = texOf(grad);
+    const gi = "const gi = g[y][x] + wd * p[y][x];";
+    this.#map("adam-m", m, `${gi} return b1 * m[y][x] + (1 - b1) * gi;`, "m, g, p, b1, wd", [texOf(m), g, p, o.beta1, o.weightDecay]);
+    this.#map("adam-v", v, `${gi} return b2 * v[y][x] + (1 - b2) * gi * gi;`, "v, g, p, b2, wd", [texOf(v), g, p, o.beta2, o.weightDecay]);
+    const c1 = 1 - o.beta1 ** o.step;
+    const c2 = 1 - o.beta2 ** o.step;
+    this.#map(
+      "adam-p",
+      param,
+      "return p[y][x] - (lr * (m[y][x] / c1)) / (Math.sqrt(v[y][x] / c2) + eps);",
+      "p, m, v, lr, c1, c2, eps",
+      [p, texOf(m), texOf(v), o.lr, c1, c2, o.epsilon],
+    );
+  }
+
+  /**
+   * One value per row of `a` (R x C), computed on the GPU by `body` with the row's loop
+   * over `j` (the variables `y`, the row, and `zero`, a runtime 0, are in scope), read back.
+   */
+  #rows(op: string, a: Matrix, body: string, args: readonly unknown[]): Float32Array {
+    const { rows, cols } = a;
+    const src = `function(a, b, zero) { const y = this.thread.x; ${body} }`;
+    const t = this.#run(`${op}:${rows}x${cols}`, [rows], cols, src, [texOf(a), ...args]);
+    try {
+      this.readBacks++;
+      const raw = t.renderRawOutput();
+      const stride = raw.length / ((t.size[0] as number) * (t.size[1] as number));
+      const out = new Float32Array(rows);
+      for (let i = 0; i < rows; i++) out[i] = raw[i * stride] as number;
+      return out;
+    } finally {
+      t.delete();
+    }
+  }
+
+  sum(m: Matrix): number {
+    const r = this.#rows("rowsum", m, `let s = 0; for (let j = 0; j < ${m.cols}; j++) { s += a[y][j]; } return s;`, [0, 0]);
+    let acc = 0;
+    for (let i = 0; i < r.length; i++) acc += r[i] as number;
+    return acc;
+  }
+
+  dot(a: Matrix, b: Matrix): number {
+    const r = this.#rows("rowdot", a, `let s = 0; for (let j = 0; j < ${a.cols}; j++) { s += a[y][j] * b[y][j]; } return s;`, [
+      texOf(b),
+      0,
+    ]);
+    let acc = 0;
+    for (let i = 0; i < r.length; i++) acc += r[i] as number;
+    return acc;
+  }
+
+  maxAbsDiff(a: Matrix, b: Matrix): number {
+    // The row maximum, plus a probe that is 0 for finite differences and NaN otherwise
+    // (x * 0 with a runtime zero: GLSL's max() and comparisons do not propagate NaN).
+    const r = this.#rows(
+      "rowmaxabsdiff",
+      a,
+      `let m = 0; let probe = 0;
+       for (let j = 0; j < ${a.cols}; j++) { const d = Math.abs(a[y][j] - b[y][j]); if (d > m) { m = d; } probe += d * zero; }
+       return m + probe;`,
+      [texOf(b), 0],
+    );
+    let max = 0;
+    for (let i = 0; i < r.length; i++) {
+      const d = r[i] as number;
+      // A non-finite difference somewhere: settle it exactly on the host, as the CPU does.
+      if (!Number.isFinite(d)) return hostMaxAbsDiff(this.read(a), this.read(b));
+      if (d > max) max = d;
+    }
+    return max;
+  }
+
+  findNonFinite(m: Matrix): number {
+    // Per row, the sum of x * 0 (runtime zero): 0 when every entry is finite, NaN otherwise.
+    const r = this.#rows("rowfinite", m, `let s = 0; for (let j = 0; j < ${m.cols}; j++) { s += a[y][j] * zero; } return s;`, [0, 0]);
+    for (let i = 0; i < r.length; i++) {
+      if (!Number.isFinite(r[i] as number)) {
+        const d = this.read(m);
+        for (let k = i * m.cols; k < d.length; k++) if (!Number.isFinite(d[k] as number)) return k;
+      }
+    }
+    return -1;
+  }
+
+  argmaxRows(m: Matrix): Int32Array {
+    const r = this.#rows(
+      "rowargmax",
+      m,
+      `let best = 0; let bv = a[y][0];
+       for (let j = 1; j < ${m.cols}; j++) { const v = a[y][j]; if (v > bv) { bv = v; best = j; } }
+       return best;`,
+      [0, 0],
+    );
+    return Int32Array.from(r);
+  }
+
+  async destroy(): Promise<void> {
+    this.#kernels.clear();
+    await this.#gpu.destroy();
+  }
+}
+
+function hostMaxAbsDiff(a: FloatArray, b: FloatArray): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs((a[i] as number) - (b[i] as number));
+    if (d > max || Number.isNaN(d)) max = d;
+    if (Number.isNaN(max)) return max;
+  }
+  return max;
+}
+
+function unavailable(message: string, value: unknown = undefined): KernelError {
+  return new KernelError("HTS_BACKEND_UNAVAILABLE", `createGpuBackend: ${message}`, {
+    parameter: "mode",
+    value,
+    expected: "a GPU context that gpu.js can run kernels on",
+  });
+}
+
+/** The parts of a WebGL context read for the renderer string. */
+interface GlContext {
+  readonly RENDERER: number;
+  getParameter(p: number): unknown;
+  getExtension(name: string): unknown;
+  _getParameterDirect?(p: number): unknown;
+}
+
+/** The real renderer string: headless-gl hides it behind "ANGLE", browsers behind the debug extension. */
+function rendererOf(context: unknown): string {
+  const gl = context as GlContext | null;
+  if (!gl || typeof gl.getParameter !== "function") return "unknown renderer";
+  try {
+    if (typeof gl._getParameterDirect === "function") return String(gl._getParameterDirect(gl.RENDERER));
+    const debug = gl.getExtension("WEBGL_debug_renderer_info") as { UNMASKED_RENDERER_WEBGL: number } | null;
+    return String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  } catch {
+    return "unknown renderer";
+  }
+}
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === "string" && typeof (globalThis as { document?: unknown }).document === "undefined";
+}
+
+/**
+ * Creates the gpu.js backend (`gpu-webgl` on headless-gl in Node, `gpu-webgl2` in a
+ * browser). gpu.js is imported here, lazily, so that code that never asks for the GPU
+ * never loads it. Throws `HTS_BACKEND_UNAVAILABLE` saying what is missing (the native
+ * module `gl` not built, no X display, no WebGL2, only gpu.js's CPU fallback, a software
+ * renderer when `allowSoftwareRenderer` is false) instead of falling back.
+ */
+export async function createGpuBackend(options: GpuBackendOptions = {}): Promise<GpuBackend> {
+  const node = isNode();
+  const mode: GpuMode = options.mode ?? (node ? "headlessgl" : "webgl2");
+  let GPU: GpuJsClass;
+  if (node && mode === "headlessgl") {
+    const { loadHeadlessGl } = await import("./gpu-node.js");
+    const r = await loadHeadlessGl();
+    if ("unavailable" in r) throw unavailable(r.unavailable, mode);
+    GPU = r.GPU;
+  } else {
+    if (node) throw unavailable(`gpu.js mode ${mode} needs a browser; in Node only headlessgl runs on a GPU`, mode);
+    let mod: { GPU?: GpuJsClass; default?: { GPU?: GpuJsClass } };
+    try {
+      mod = (await import("gpu.js")) as unknown as typeof mod;
+    } catch (error) {
+      throw unavailable(`gpu.js could not be loaded: ${(error as Error).message}`, mode);
+    }
+    const found = mod.GPU ?? mod.default?.GPU;
+    if (found === undefined) throw unavailable("gpu.js has no GPU export", mode);
+    GPU = found;
+  }
+  let gpu: GpuJsInstance;
+  try {
+    gpu = new GPU({ mode });
+  } catch (error) {
+    const what = mode === "headlessgl" ? "headless-gl" : mode.toUpperCase().replace("WEBGL", "WebGL");
+    throw unavailable(`gpu.js cannot run in ${mode} mode here (${what} not supported): ${(error as Error).message}`, mode);
+  }
+  if (gpu.mode !== mode) {
+    await gpu.destroy().catch(() => {});
+    throw unavailable(`gpu.js chose its ${gpu.mode} mode instead of ${mode}`, mode);
+  }
+  let backend: GpuJsBackend | undefined;
+  try {
+    // Compile and run one kernel: it creates the context, and proves float textures render.
+    const probe = gpu.createKernel("function(v) { return v[this.thread.x] * 2; }", {
+      output: [3],
+      pipeline: true,
+      immutable: true,
+      precision: "single",
+      tactic: "precision",
+    });
+    const t = probe(new Float32Array([1, -2.5, 1e-3]));
+    if (probe.kernel.constructor.mode !== "gpu") {
+      throw unavailable(`only gpu.js's ${String(probe.kernel.constructor.mode)} fallback is available (${probe.kernel.fallbackReason ?? "no GPU kernel could be built"})`, mode);
+    }
+    const raw = t.renderRawOutput();
+    const stride = raw.length / ((t.size[0] as number) * (t.size[1] as number));
+    const got = [raw[0], raw[stride], raw[2 * stride]];
+    t.delete();
+    if (got[0] !== 2 || got[1] !== -5 || got[2] !== Math.fround(2e-3)) {
+      throw unavailable(`the GPU's float32 textures returned ${got.join(", ")} for 2, -5, 0.002`, mode);
+    }
+    backend = new GpuJsBackend(gpu, mode, rendererOf(gpu.context));
+  } catch (error) {
+    await gpu.destroy().catch(() => {});
+    if (error instanceof KernelError) throw error;
+    throw unavailable(`gpu.js could not run a kernel in ${mode} mode: ${(error as Error).message}`, mode);
+  }
+  if (backend.software && options.allowSoftwareRenderer === false) {
+    const renderer = backend.renderer;
+    await backend.destroy().catch(() => {});
+    throw unavailable(`only a software renderer is available (${renderer}), not a GPU`, mode);
+  }
+  return backend;
+}
