@@ -3,7 +3,7 @@ import { createCpuBackend, createReferenceBackend } from "./cpu-backend.js";
 import { KernelError } from "./errors.js";
 
 /** What {@link createBackend} may pick. */
-export type BackendPreference = "auto" | "wasm" | "cpu" | "reference";
+export type BackendPreference = "auto" | "gpu" | "wasm" | "cpu" | "reference";
 
 /** The backend chosen and, in words, why: report it to the user. */
 export interface BackendChoice {
@@ -12,7 +12,7 @@ export interface BackendChoice {
 }
 
 /** The preferences {@link createBackend} accepts. */
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ["auto", "wasm", "cpu", "reference"];
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ["auto", "gpu", "wasm", "cpu", "reference"];
 
 /**
  * One way to make a backend. `load` resolves to a backend, or to the reason it cannot be
@@ -32,22 +32,54 @@ async function loadWasm(): Promise<Backend | { readonly unavailable: string }> {
 }
 
 /**
+ * The gpu.js backend, or why it cannot be made here (no native gl module, no X display, no
+ * WebGL2, only gpu.js's CPU fallback...). gpu.js itself is imported inside, lazily. For
+ * `auto`, a software renderer (llvmpipe, SwiftShader) does not count as a GPU.
+ */
+function gpuCandidate(allowSoftwareRenderer: boolean): BackendCandidate {
+  return {
+    name: "gpu",
+    async load() {
+      const { createGpuBackend } = await import("./gpu-backend.js");
+      try {
+        return await createGpuBackend({ allowSoftwareRenderer });
+      } catch (error) {
+        if (error instanceof KernelError && error.code === "HTS_BACKEND_UNAVAILABLE") {
+          return { unavailable: error.message.replace(/^createGpuBackend: /, "") };
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** What a backend runs on, when it says (the GPU backend names its renderer). */
+function about(backend: Backend): string {
+  const description = (backend as { description?: unknown }).description;
+  return typeof description === "string" ? `; ${description}` : "";
+}
+
+/**
  * The candidates `auto` tries, best first; the first that loads wins. The list ends with
  * the plain float32 CPU backend, which is always available.
  */
 export const AUTO_ORDER: readonly BackendCandidate[] = [
+  gpuCandidate(false),
   { name: "wasm", load: loadWasm },
   { name: "cpu", load: async () => createCpuBackend() },
 ];
 
 const EXPLICIT: Readonly<Record<Exclude<BackendPreference, "auto">, BackendCandidate>> = {
+  gpu: gpuCandidate(true),
   wasm: { name: "wasm", load: loadWasm },
   cpu: { name: "cpu", load: async () => createCpuBackend() },
   reference: { name: "reference", load: async () => createReferenceBackend() },
 };
 
 /**
- * Picks a backend: `wasm` (float32, WebAssembly SIMD kernels), `cpu` (float32, plain
+ * Picks a backend: `gpu` (float32, gpu.js kernels on a WebGL context: headless-gl in Node,
+ * WebGL2 in browsers; a software renderer is accepted when asked for by name), `wasm`
+ * (float32, WebAssembly SIMD kernels), `cpu` (float32, plain
  * loops), `reference` (float64 plain loops, slow, exact), or `auto` (the best available, trying {@link AUTO_ORDER} in turn). The choice is returned
  * with a reason, never made silently; an explicit preference that cannot be honoured is an
  * `HTS_BACKEND_UNAVAILABLE` error saying what is missing, not a fallback.
@@ -61,7 +93,7 @@ export async function createBackend(options: { prefer?: BackendPreference } = {}
       if ("unavailable" in r) skipped.push(`${candidate.name}: ${r.unavailable}`);
       else {
         const why = skipped.length ? ` (skipped ${skipped.join("; ")})` : "";
-        return { backend: r, reason: `auto: picked ${r.name}, the best backend available here${why}` };
+        return { backend: r, reason: `auto: picked ${r.name}, the best backend available here${about(r)}${why}` };
       }
     }
     throw new KernelError("HTS_BACKEND_UNAVAILABLE", `createBackend: no backend could be made: ${skipped.join("; ")}`, {
@@ -86,5 +118,5 @@ export async function createBackend(options: { prefer?: BackendPreference } = {}
       expected: "an available backend",
     });
   }
-  return { backend: r, reason: `${prefer}: requested` };
+  return { backend: r, reason: `${prefer}: requested${about(r)}` };
 }

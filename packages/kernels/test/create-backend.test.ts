@@ -5,6 +5,7 @@ import {
   BACKEND_PREFERENCES,
   createBackend,
   createCpuBackend,
+  createGpuBackend,
   createReferenceBackend,
   createWasmBackend,
   fromNdarray,
@@ -13,9 +14,19 @@ import {
   wasmUnavailableReason,
 } from "../src/index.js";
 
-/** Where WebAssembly SIMD runs (Node >= 16.4), `auto` picks wasm-f32, else cpu-f32. */
+/**
+ * `auto` picks gpu-webgl where a hardware GPU context can be made (never a software
+ * renderer), else wasm-f32 where WebAssembly SIMD runs (Node >= 16.4), else cpu-f32.
+ */
 const wasmHere = wasmUnavailableReason() === null;
-const autoName = wasmHere ? "wasm-f32" : "cpu-f32";
+const gpuHere = await createGpuBackend({ allowSoftwareRenderer: false }).then(
+  async (b) => {
+    await b.destroy();
+    return true;
+  },
+  () => false,
+);
+const autoName = gpuHere ? "gpu-webgl" : wasmHere ? "wasm-f32" : "cpu-f32";
 
 /** Runs `fn` and returns what it threw (failing the test if it threw nothing). */
 function thrown(fn: () => unknown): unknown {
@@ -49,8 +60,13 @@ describe("createBackend", () => {
   });
 
   it("lists exactly the preferences it accepts", async () => {
-    expect([...BACKEND_PREFERENCES]).toEqual(["auto", "wasm", "cpu", "reference"]);
-    for (const prefer of BACKEND_PREFERENCES) await expect(createBackend({ prefer })).resolves.toHaveProperty("backend");
+    expect([...BACKEND_PREFERENCES]).toEqual(["auto", "gpu", "wasm", "cpu", "reference"]);
+    for (const prefer of BACKEND_PREFERENCES) {
+      // gpu needs a GPU context (see gpu-backend.test.ts); without one it says what is missing.
+      const made = createBackend({ prefer });
+      if (prefer === "gpu") await made.then((c) => expect(c.backend.name).toBe("gpu-webgl"), (e: KernelError) => expect(e.code).toBe("HTS_BACKEND_UNAVAILABLE"));
+      else await expect(made).resolves.toHaveProperty("backend");
+    }
   });
 
   it.each(["gpu2", "CPU", "", " cpu", "webgl", 0, true])("prefer=%j throws HTS_INVALID_ARGUMENT naming prefer", async (prefer) => {

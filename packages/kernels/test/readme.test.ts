@@ -36,8 +36,9 @@ it("the README quick start runs and prints what its comments say", async () => {
   }
   expect(calls).toHaveLength(2);
   const [name, reason] = calls[0] as [string, string];
-  // auto picks the first available candidate: wasm-f32 wherever WebAssembly SIMD runs.
-  expect(["wasm-f32", "cpu-f32"]).toContain(name);
+  // auto picks the first available candidate: gpu-webgl on a hardware GPU (with a display),
+  // else wasm-f32 wherever WebAssembly SIMD runs.
+  expect(["gpu-webgl", "wasm-f32", "cpu-f32"]).toContain(name);
   expect(reason).toMatch(new RegExp(`^auto: picked ${name}`));
   expect(calls[1]).toEqual([[0.5625, 0, 0.59375, 0.5]]);
   // The comment in the README shows the same numbers.
