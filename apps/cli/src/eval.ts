@@ -44,7 +44,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   const cost = createCost(choice(a, "cost", ["mse", "ce"]));
   const tolerance = num(a, "tolerance", 0) as number;
   const evalBatch = int(a, "eval-batch", 1) as number;
-  const { backend, reason } = await createBackend({ prefer: choice(a, "backend", ["auto", "wasm", "cpu", "reference"]) });
+  const { backend, reason } = await createBackend({ prefer: choice(a, "backend", ["auto", "gpu", "wasm", "cpu", "reference"]) });
   say(`backend: ${backend.name} (${reason})\n`);
   const data = await loadDataset(str(a, "dataset") as string, {
     trainSize: int(a, "train-size", 1),

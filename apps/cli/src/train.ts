@@ -160,7 +160,7 @@ function buildConfig(a: ReturnType<typeof parseCommand>): RunConfig {
     seed: int(a, "seed", 0, 0xffffffff) as number,
     shuffle: !(a["no-shuffle"] as boolean),
     init: str(a, "init") ?? null,
-    backend: choice(a, "backend", ["auto", "wasm", "cpu", "reference"]),
+    backend: choice(a, "backend", ["auto", "gpu", "wasm", "cpu", "reference"]),
   };
 }
 
