@@ -76,7 +76,7 @@ describe("hts study --preset quick", () => {
       expect(r.accuracyMean).toBeCloseTo((finals[0]! + finals[1]!) / 2, 12);
       expect(r.accuracyWorst).toBe(Math.min(...finals));
       expect(r.accuracySd).toBeCloseTo(Math.abs(finals[0]! - finals[1]!) / Math.SQRT2, 12);
-      expect(r.accuracyMean).toBeGreaterThan(0.1); // better than chance after 2 epochs
+      expect(r.accuracyMean).toBeGreaterThan(0.2); // well above chance (0.1) after 2 epochs
       expect(r.accuracyMean).toBeLessThanOrEqual(1);
       expect(r.collapses).toBeGreaterThanOrEqual(0);
       expect(r.collapses).toBeLessThanOrEqual(2);
