@@ -191,11 +191,15 @@ class GpuJsBackend implements GpuBackend {
     }
   }
 
-  /** Runs an element-wise kernel over an R x C output. */
-  #map(op: string, out: Matrix, body: string, params: string, args: readonly unknown[]): void {
-    const { rows, cols } = out;
+  /** Runs an element-wise kernel over an R x C output into a new texture. */
+  #element(op: string, rows: number, cols: number, body: string, params: string, args: readonly unknown[]): GpuJsTexture {
     const src = `function(${params}) { const y = this.thread.y; const x = this.thread.x; ${body} }`;
-    assign(out, this.#run(`${op}:${rows}x${cols}`, [cols, rows], 0, src, args));
+    return this.#run(`${op}:${rows}x${cols}`, [cols, rows], 0, src, args);
+  }
+
+  /** Runs an element-wise kernel into `out`. */
+  #map(op: string, out: Matrix, body: string, params: string, args: readonly unknown[]): void {
+    assign(out, this.#element(op, out.rows, out.cols, body, params, args));
   }
 
   matrix(rows: number, cols: number, values?: ArrayLike<number>): Matrix {
@@ -207,8 +211,7 @@ class GpuJsBackend implements GpuBackend {
       );
     }
     if (values !== undefined) this.#checkLength("matrix", rows * cols, rows, cols, values);
-    const src = "function(value) { return value; }";
-    const m = new GpuMatrix(rows, cols, this.name, this.#run(`fill:${rows}x${cols}`, [cols, rows], 0, src, [0]));
+    const m = new GpuMatrix(rows, cols, this.name, this.#element("fill", rows, cols, "return value;", "value", [0]));
     if (values !== undefined) this.write(m, values);
     return m;
   }
