@@ -7,8 +7,11 @@
 # Installs what it needs (Debian packages, the workspace, the native module gl), then, for
 # each GL driver that headless-gl can reach under Xvfb (Mesa, whose renderer is llvmpipe, a
 # CPU emulation; and the NVIDIA driver through GLVND, __GLX_VENDOR_LIBRARY_NAME=nvidia),
-# prints the renderer string, runs the kernels conformance suite on the gpu backend and
-# the GPU bench. A renderer string naming NVIDIA is a real GPU; "llvmpipe" is not.
+# prints the renderer string, runs the kernels conformance suite on the gpu backend, the
+# GPU bench and one epoch of training. Then the same conformance suite in headless Chromium
+# (WebGL2), which needs no X display, with ANGLE on Vulkan and on EGL. A renderer string
+# naming NVIDIA is a real GPU; "llvmpipe" or "SwiftShader" is not. Needs the npm registry
+# and Debian's (or Ubuntu's) package archive.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-.}"
@@ -30,8 +33,11 @@ nvidia-smi -L 2>/dev/null || echo "nvidia-smi: not found (no NVIDIA driver visib
 step "Debian packages"
 $sudo apt-get update -qq >/dev/null 2>&1
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-  libxi-dev libglew-dev libglu1-mesa-dev pkg-config xvfb xauth mesa-utils >/tmp/hts-gpu-check-apt.log 2>&1 ||
+  libxi-dev libglew-dev libglu1-mesa-dev pkg-config xvfb xauth mesa-utils libvulkan1 >/tmp/hts-gpu-check-apt.log 2>&1 ||
   { tail -20 /tmp/hts-gpu-check-apt.log; echo "apt-get failed"; exit 1; }
+# Debian's chromium (Ubuntu's package is a snap stub): only for the browser check at the end.
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >>/tmp/hts-gpu-check-apt.log 2>&1 ||
+  echo "chromium not installed: the browser check is skipped"
 
 step "workspace install"
 npx -y pnpm@12.4.2 install --frozen-lockfile >/tmp/hts-gpu-check-install.log 2>&1 ||
@@ -67,12 +73,19 @@ for driver in nvidia mesa; do
   "${xvfb[@]}" "${env[@]}" node packages/kernels/scripts/gpu-bench.mjs --batch 200 --reps 10 --backends gpu,wasm || status=1
 
   step "GPU bench, $driver driver: pnpm bench --backend gpu"
-  "${xvfb[@]}" "${env[@]}" node apps/cli/dist/bench.js --backend gpu ||
-    echo "(pnpm bench does not take --backend gpu in this version of apps/cli/src/bench.ts)"
+  if [ "$driver" = nvidia ]; then bench=(--repeats 3); else bench=(--arch 784,500,10 --batch 20 --repeats 3); fi
+  "${xvfb[@]}" "${env[@]}" node apps/cli/dist/bench.js --backend gpu "${bench[@]}" || status=1
 
   step "training, $driver driver: hts train --backend gpu, 1 epoch on 2,000 digits, 784-500-10"
   "${xvfb[@]}" "${env[@]}" node apps/cli/dist/main.js train --backend gpu --train-size 2000 --test-size 1000 \
     --epochs 1 --seed 11 --out "$(mktemp -d)/run" --json || status=1
+done
+
+for flags in "--use-angle=vulkan --enable-features=Vulkan --ignore-gpu-blocklist" "--use-angle=gl-egl --ignore-gpu-blocklist"; do
+  step "conformance suite in headless Chromium (WebGL2), flags: $flags"
+  command -v chromium >/dev/null || { echo "no chromium"; break; }
+  (cd packages/kernels && HTS_CHROMIUM_FLAGS="$flags" ../../node_modules/.bin/vitest run test/browser.test.ts --reporter=default) ||
+    echo "(no WebGL2 GPU backend in Chromium with these flags)"
 done
 
 step "done, status $status"
