@@ -8,7 +8,7 @@ import { loadEmbedded } from "@hts/datasets";
 import { createRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import { createNetwork, createTrainer, type Trainer } from "@hts/ep";
-import { type BackendPreference, createBackend } from "@hts/kernels";
+import { type Backend, type BackendPreference, createBackend, createWasmBackend } from "@hts/kernels";
 import { choice, formatHelp, int, numList, type OptionTable, parseCommand } from "./args.js";
 import { UsageError } from "./usage-error.js";
 
@@ -18,7 +18,7 @@ const BENCH_OPTIONS: OptionTable = {
   t1: { type: "string", value: "N", default: "100", help: "Free-phase steps." },
   t2: { type: "string", value: "N", default: "20", help: "Nudged-phase steps." },
   backend: { type: "string", value: "NAME", default: "auto", help: "auto, wasm, cpu, gpu or reference." },
-  workers: { type: "string", value: "N", default: "1", help: "Data-parallel workers over the minibatch (only 1 for now)." },
+  workers: { type: "string", value: "N", default: "1", help: "Threads sharing the rows of the minibatch (wasm only; SharedArrayBuffer + worker_threads)." },
   repeats: { type: "string", value: "N", default: "5", help: "Timed repeats (the median is reported, with the min and max)." },
   seconds: { type: "string", value: "S", default: "1", help: "Least time of one timed repeat, in whole minibatches." },
   json: { type: "boolean", help: "One JSON object per line per configuration." },
@@ -134,7 +134,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(
       formatHelp(
         "bench",
-        "Training throughput (samples per second) of EP minibatches (free phase, nudged phase, update) on real embedded\ndigits: Hopfield energy, gradient rule, one-sided beta 0.5, SGD, constant dt 0.3, one thread. After a warm-up,\nevery configuration is timed in several repeats of at least --seconds each; the median, min and max are reported,\nwith GFLOP/s counted as if every product were dense.",
+        "Training throughput (samples per second) of EP minibatches (free phase, nudged phase, update) on real embedded\ndigits: Hopfield energy, gradient rule, one-sided beta 0.5, SGD, constant dt 0.3, one thread (or --workers). After a warm-up,\nevery configuration is timed in several repeats of at least --seconds each; the median, min and max are reported,\nwith GFLOP/s counted as if every product were dense.",
         BENCH_OPTIONS,
       ),
     );
@@ -147,8 +147,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const t1 = int(a, "t1", 1) as number;
   const t2 = int(a, "t2", 1) as number;
   const repeats = int(a, "repeats", 1) as number;
-  const workers = int(a, "workers", 1) as number;
-  if (workers !== 1) throw new UsageError("workers", `--workers: only 1 is implemented so far, got ${workers}`);
+  const workers = int(a, "workers", 1, 16) as number;
   const secondsText = typeof a.seconds === "string" ? a.seconds : "1";
   const seconds = Number(secondsText);
   if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError("seconds", `--seconds: expected a number >= 0, got ${JSON.stringify(secondsText)}`);
@@ -156,7 +155,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const json = a.json as boolean;
   const compare = a["compare-torch"] as boolean;
   const script = compare ? findTorch(typeof a["torch-script"] === "string" ? a["torch-script"] : undefined) : "";
-  const { backend, reason } = await createBackend({ prefer: prefer as BackendPreference });
+  if (workers > 1 && prefer !== "wasm") throw new UsageError("workers", `--workers ${workers} needs --backend wasm`);
+  let backend: Backend;
+  let reason: string;
+  if (workers > 1) {
+    backend = await createWasmBackend({ workers });
+    reason = `wasm: requested, ${workers} threads`;
+  } else {
+    ({ backend, reason } = await createBackend({ prefer: prefer as BackendPreference }));
+  }
   const split = await loadEmbedded({ trainSize: 2048, testSize: 1 });
   const data: Data = split.train;
   let torch: Torch | null = null;
@@ -168,7 +175,7 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (!json) {
       process.stdout.write(
-        `# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; T1 ${t1}, T2 ${t2}, dt 0.3, one thread; ${repeats} repeats of >= ${seconds} s${compare ? ", alternating with the PyTorch reference (torch, 1 thread)" : ""}\n`,
+        `# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; T1 ${t1}, T2 ${t2}, dt 0.3, ${workers === 1 ? "one thread" : `${workers} threads`}; ${repeats} repeats of >= ${seconds} s${compare ? ", alternating with the PyTorch reference (torch, 1 thread)" : ""}\n`,
       );
       process.stdout.write(
         compare

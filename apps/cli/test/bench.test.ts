@@ -30,8 +30,14 @@ describe.runIf(existsSync(bench))("hts bench", () => {
     });
   });
 
+  it("--workers 2 --backend wasm reports 2 workers", () => {
+    const r = run("--json", "--backend", "wasm", "--workers", "2", "--arch", "784,16,10", "--batch", "16", "--t1", "3", "--t2", "2", "--repeats", "1", "--seconds", "0");
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ backend: "wasm-f32", workers: 2, batch: 16 });
+  });
+
   it.each([
-    ["--workers", "2"],
+    ["--workers", "0"],
     ["--backend", "fast"],
     ["--arch", "10,5"],
     ["--seconds", "-1"],

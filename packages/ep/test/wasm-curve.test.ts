@@ -67,4 +67,21 @@ describe.runIf(available)("wasm-f32 trains like cpu-f32", () => {
       expect(worst).toBeLessThanOrEqual(rtol);
     });
   });
+
+  it("with 2 worker threads sharing the rows, the run is bit-identical to one thread", async () => {
+    const two = await createWasmBackend({ workers: 2 });
+    for (const [dynamics, batch] of [
+      ["gradient", 20],
+      ["leaky", 64],
+    ] as const) {
+      const a = curve(two, dynamics, "one-sided", batch);
+      const b = curve(wasm as Backend, dynamics, "one-sided", batch);
+      expect(a.costs).toEqual(b.costs);
+      expect(a.correct).toEqual(b.correct);
+      expect(a.test).toEqual(b.test);
+      a.weights.forEach((w, l) => {
+        expect(Array.from(w)).toEqual(Array.from(b.weights[l] as Float32Array));
+      });
+    }
+  });
 });

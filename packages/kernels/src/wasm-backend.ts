@@ -10,40 +10,51 @@ import type {
 } from "./backend.js";
 import { KernelError } from "./errors.js";
 import { KERNELS_WASM, KERNELS_WASM_SHARED } from "./wasm/kernels-wasm.generated.js";
+import {
+  CTRL_BLOCK,
+  CTRL_COUNT,
+  CTRL_FAILED,
+  CTRL_GENERATION,
+  CTRL_INTS,
+  CTRL_RANGES,
+  CTRL_RUNNING,
+  DOT_N_MAX,
+  type ExecKernels,
+  listBytes,
+  MAX_QUEUED,
+  OP_ACTIVATE,
+  OP_AXPBY,
+  OP_BROADCAST,
+  OP_COPY,
+  OP_EULER,
+  OP_FILL,
+  OP_GEMM,
+  OP_GRAD_HSIG,
+  OP_LEAKY,
+  OP_MUL,
+  OP_SLOTS,
+  OP_SOFTMAX,
+  product,
+  runOps,
+  SPARSE_K_MAX,
+  workerSource,
+} from "./wasm-exec.js";
 
 /** The exports of `src/wasm/kernels.wat` (pointers are byte offsets into the linear memory). */
-export interface WasmKernels {
-  axpby(alpha: number, a: number, beta: number, b: number, o: number, n: number): void;
-  mul(a: number, b: number, o: number, n: number): void;
-  activate(kind: number, deriv: number, x: number, o: number, n: number): void;
-  euler(s: number, v: number, dt: number, o: number, rows: number, cols: number, scale: number, lo: number, hi: number): void;
+export interface WasmKernels extends ExecKernels {
   colsums(x: number, o: number, rows: number, cols: number, alpha: number, beta: number): void;
-  softmax(x: number, o: number, rows: number, cols: number): void;
   sgd(p: number, g: number, v: number, n: number, lr: number, momentum: number, weightDecay: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, c1: number, c2: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
-  gemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
-  gemm_sparse_k(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
   nonfinite(x: number, n: number): number;
-  gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
-  grad_hsig(s: number, o: number, da: number, n: number): void;
-  copy(src: number, dst: number, n: number): void;
-  fill(dst: number, n: number, value: number): void;
-  broadcast(v: number, o: number, rows: number, cols: number): void;
-  compress(a: number, m: number, k: number, lda: number, ldb: number, cnt: number, list: number): number;
-  gemm_sparse(cnt: number, list: number, b: number, c: number, m: number, n: number, k: number, ldc: number, alpha: number, beta: number): void;
-  leaky(kind: number, w: number, s: number, dt: number, next: number, rows: number, cols: number): void;
+  maxabsdiff(a: number, b: number, n: number): number;
 }
 
-/** Products with at most this many output columns (and a longer inner dimension) use dot products of rows. */
-const DOT_N_MAX = 12;
-/** Wide products whose left factor has at most this fraction of nonzeros use its compressed rows. */
-const SPARSE_DENSITY_MAX = 0.6;
 
-/** Inner dimensions up to this use the kernel that skips each zero entry of A (output states). */
-const SPARSE_K_MAX = 16;
 
 const WASM_PAGE = 65536;
+/** Most threads a backend runs on (the control block's size). */
+const MAX_THREADS = 16;
 /** The most pages the kernels' memory import allows (2 GiB). */
 const MAX_PAGES = 32768;
 /** Bytes 0..63 are the kernels' own scratch (the Adam tail); allocations start after. */
@@ -58,23 +69,6 @@ const ALIGN = 64;
 // block, and so on. A block's states, drives and activations stay in the cache across a
 // whole phase instead of streaming through memory at every pass. Results are bit-identical
 // to running the operations one by one.
-const OP_AXPBY = 0;
-const OP_MUL = 1;
-const OP_ACTIVATE = 2;
-const OP_EULER = 3;
-const OP_GEMM = 4;
-const OP_COPY = 5;
-const OP_FILL = 6;
-const OP_BROADCAST = 7;
-const OP_SOFTMAX = 8;
-// Fused: queued sequences that a relaxation step issues, replaced by one pass (see kernels.wat).
-/** activateDerivative(hard-sigmoid, s, da); mul(da, o, o); axpby(1, s, -1, o, o). */
-const OP_GRAD_HSIG = 9;
-/** activate(kind, w, w); axpby(1, w, -1, s, w); eulerStep(s, w, dt, next) (scale 1, no clip). */
-const OP_LEAKY = 10;
-/** Float64 slots per queued operation: the code and up to 9 arguments. */
-const OP_SLOTS = 10;
-const MAX_QUEUED = 4096;
 /** Target bytes of the rows of one block, over all matrices the queue touches row-wise. */
 const BLOCK_BYTES = 160 * 1024;
 /** Whole matrices read by queued products above this size turn blocking off (they would be re-read per block). */
@@ -201,6 +195,22 @@ interface OuterProduct {
 export interface WasmBackendOptions {
   /** Initial size of the linear memory in MiB (it grows as matrices are allocated; default 4). */
   readonly initialMiB?: number;
+  /**
+   * Threads that share the rows of every queued operation (default 1: this thread only).
+   * More than 1 needs a shared linear memory (SharedArrayBuffer) and Node's worker_threads.
+   */
+  readonly workers?: number;
+}
+
+/** Worker threads started for a backend: the control block and how many. */
+interface Threads {
+  readonly ctrl: Int32Array;
+  readonly count: number;
+}
+
+/** Starts the worker threads once the queue and control block are placed; returns their number. */
+interface WorkerSetup {
+  start(queuePtr: number, ctrlPtr: number): number;
 }
 
 /**
@@ -219,9 +229,13 @@ class WasmBackend implements Backend {
   readonly #free = new Map<number, number[]>();
   #scratchPtr = 0;
   #scratchBytes = 0;
-  #listPtr = 0;
-  #listBytes = 0;
-  readonly #q = new Float64Array(MAX_QUEUED * OP_SLOTS);
+  /** Per thread (0: this one), a scratch for compressed left factors: [offset, bytes]. */
+  readonly #lists: [number, number][] = [];
+  /** The queue: host memory, or with worker threads a region of the shared linear memory. */
+  readonly #q: Float64Array;
+  /** The largest inner dimension of a queued product (sizes the list scratch). */
+  #qMaxK = 0;
+  readonly #workers: Threads | null;
   #queued = 0;
   #qRows = 0;
   #epoch = 1;
@@ -229,10 +243,33 @@ class WasmBackend implements Backend {
   #bigOperand = false;
   readonly #outer: OuterProduct[] = [];
 
-  constructor(kernels: WasmKernels, memory: WasmMemory) {
+  constructor(kernels: WasmKernels, memory: WasmMemory, workers: WorkerSetup | null) {
     this.#k = kernels;
     this.#memory = memory;
     this.#f32 = new Float32Array(memory.buffer);
+    if (workers === null) {
+      this.#q = new Float64Array(MAX_QUEUED * OP_SLOTS);
+      this.#workers = null;
+    } else {
+      // The queue and a control block live in the shared memory, where the workers read them.
+      const [queuePtr] = this.#alloc(MAX_QUEUED * OP_SLOTS * 8);
+      const [ctrlPtr] = this.#alloc(CTRL_INTS * 4);
+      this.#q = new Float64Array(memory.buffer, queuePtr, MAX_QUEUED * OP_SLOTS);
+      const ctrl = new Int32Array(memory.buffer, ctrlPtr, CTRL_INTS);
+      const threads = workers.start(queuePtr, ctrlPtr);
+      this.#workers = { ctrl, count: threads };
+    }
+  }
+
+  /** Thread `t`'s list scratch, grown to at least `bytes`. */
+  #list(t: number, bytes: number): number {
+    let entry = this.#lists[t];
+    if (entry === undefined || entry[1] < bytes + 16) {
+      if (entry !== undefined) this.#release(entry[0], entry[1]);
+      entry = this.#alloc(bytes);
+      this.#lists[t] = entry;
+    }
+    return entry[0];
   }
 
   /** Reserves `bytes` (rounded up, plus spare bytes for vector over-reads); returns the offset. */
@@ -318,28 +355,9 @@ class WasmBackend implements Backend {
     return this.#queued++ * OP_SLOTS;
   }
 
-  /**
-   * C (m x n, at c) = alpha A (m x k, at a) B + beta C, where B is at b (k x n), or, with
-   * `bt`, is given as its transpose (n x k) at bt. The kernel follows the shape.
-   */
+  /** `product` of wasm-exec on this thread, with a list scratch large enough for A. */
   #product(a: number, b: number, bt: number, c: number, m: number, n: number, k: number, alpha: number, beta: number): void {
-    const K = this.#k;
-    if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sparse_k(a, b, c, m, n, k, k, n, n, alpha, beta);
-    else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
-    else {
-      // Compress A's rows to their nonzeros (inputs and hard-sigmoid states are mostly
-      // zeros): the product then costs in proportion to the nonzeros.
-      const need = m * 4 + m * k * 8 + 64;
-      if (this.#listBytes < need + 16) {
-        if (this.#listBytes > 0) this.#release(this.#listPtr, this.#listBytes);
-        [this.#listPtr, this.#listBytes] = this.#alloc(need);
-      }
-      const cnt = this.#listPtr;
-      const list = cnt + ((m * 4 + 63) & ~63);
-      const nonzeros = K.compress(a, m, k, k, n, cnt, list);
-      if (nonzeros <= SPARSE_DENSITY_MAX * m * k) K.gemm_sparse(cnt, list, b, c, m, n, k, n, alpha, beta);
-      else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
-    }
+    product(this.#k, a, b, bt, c, m, n, k, alpha, beta, this.#list(0, listBytes(m, k)));
   }
 
   /** Runs everything deferred. */
@@ -365,71 +383,50 @@ class WasmBackend implements Backend {
     this.#outer.length = 0;
   }
 
-  /** Runs the queued operations, block of rows by block of rows. */
+  /**
+   * Runs the queued operations, block of rows by block of rows; with worker threads, each
+   * thread takes a contiguous share of the rows (every queued operation is row-wise).
+   */
   #flushQueue(): void {
     const count = this.#queued;
     if (count === 0) return;
     const R = this.#qRows;
-    let block = R;
-    if (!this.#bigOperand) block = Math.max(4, Math.min(R, Math.floor(BLOCK_BYTES / Math.max(4, this.#rowBytes)) & ~3));
-    const q = this.#q;
-    const k = this.#k;
-    for (let r0 = 0; r0 < R; r0 += block) {
-      const rows = Math.min(block, R - r0);
-      for (let i = 0, o = 0; i < count; i++, o += OP_SLOTS) {
-        const cols = q[o + 1] as number;
-        const off = r0 * cols * 4;
-        const n = rows * cols;
-        switch (q[o]) {
-          case OP_AXPBY:
-            k.axpby(q[o + 2] as number, (q[o + 3] as number) + off, q[o + 4] as number, (q[o + 5] as number) + off, (q[o + 6] as number) + off, n);
-            break;
-          case OP_MUL:
-            k.mul((q[o + 2] as number) + off, (q[o + 3] as number) + off, (q[o + 4] as number) + off, n);
-            break;
-          case OP_ACTIVATE:
-            k.activate(q[o + 2] as number, q[o + 3] as number, (q[o + 4] as number) + off, (q[o + 5] as number) + off, n);
-            break;
-          case OP_EULER:
-            k.euler(
-              (q[o + 2] as number) + off,
-              (q[o + 3] as number) + off,
-              q[o + 4] as number,
-              (q[o + 5] as number) + off,
-              rows,
-              cols,
-              q[o + 6] as number,
-              q[o + 7] as number,
-              q[o + 8] as number,
-            );
-            break;
-          case OP_GEMM: {
-            // cols is n (the columns of C); slot 5 holds k, the columns of A.
-            const kk = q[o + 5] as number;
-            this.#product((q[o + 2] as number) + r0 * kk * 4, q[o + 3] as number, q[o + 8] as number, (q[o + 4] as number) + off, rows, cols, kk, q[o + 6] as number, q[o + 7] as number);
-            break;
-          }
-          case OP_COPY:
-            if (q[o + 2] !== q[o + 3]) k.copy((q[o + 2] as number) + off, (q[o + 3] as number) + off, n);
-            break;
-          case OP_FILL:
-            k.fill((q[o + 2] as number) + off, n, q[o + 3] as number);
-            break;
-          case OP_BROADCAST:
-            k.broadcast(q[o + 2] as number, (q[o + 3] as number) + off, rows, cols);
-            break;
-          case OP_GRAD_HSIG:
-            k.grad_hsig((q[o + 2] as number) + off, (q[o + 3] as number) + off, (q[o + 4] as number) + off, n);
-            break;
-          case OP_LEAKY:
-            k.leaky(q[o + 2] as number, (q[o + 3] as number) + off, (q[o + 4] as number) + off, q[o + 5] as number, (q[o + 6] as number) + off, rows, cols);
-            break;
-          default:
-            k.softmax((q[o + 2] as number) + off, (q[o + 3] as number) + off, rows, cols);
-        }
+    const w = this.#workers;
+    const threads = w === null || R < 8 ? 1 : w.count + 1;
+    const share = Math.ceil(R / threads / 4) * 4;
+    let block = share;
+    if (!this.#bigOperand) block = Math.max(4, Math.min(share, Math.floor(BLOCK_BYTES / Math.max(4, this.#rowBytes)) & ~3));
+    const need = listBytes(block, Math.max(1, this.#qMaxK));
+    if (threads > 1 && w !== null) {
+      const ctrl = w.ctrl;
+      for (let t = 1; t < threads; t++) {
+        const r = CTRL_RANGES + 3 * (t - 1);
+        const from = Math.min(R, t * share);
+        ctrl[r] = from;
+        ctrl[r + 1] = Math.min(R, from + share);
+        ctrl[r + 2] = this.#list(t, need);
       }
+      ctrl[CTRL_COUNT] = count;
+      ctrl[CTRL_BLOCK] = block;
+      Atomics.store(ctrl, CTRL_RUNNING, threads - 1);
+      Atomics.add(ctrl, CTRL_GENERATION, 1);
+      Atomics.notify(ctrl, CTRL_GENERATION);
+      runOps(this.#k, this.#q, count, 0, Math.min(R, share), block, this.#list(0, need));
+      for (let left = Atomics.load(ctrl, CTRL_RUNNING); left !== 0; left = Atomics.load(ctrl, CTRL_RUNNING)) {
+        Atomics.wait(ctrl, CTRL_RUNNING, left);
+      }
+      if (Atomics.load(ctrl, CTRL_FAILED) !== 0) {
+        throw new KernelError("HTS_BACKEND_UNAVAILABLE", `${this.name}: a worker thread failed while running its rows`, {
+          parameter: "workers",
+          value: threads - 1,
+          expected: "workers that run",
+        });
+      }
+    } else {
+      runOps(this.#k, this.#q, count, 0, R, block, this.#list(0, need));
     }
     this.#queued = 0;
+    this.#qMaxK = 0;
     this.#epoch++;
     this.#rowBytes = 0;
     this.#bigOperand = false;
@@ -550,6 +547,7 @@ class WasmBackend implements Backend {
       q[o + 6] = alpha;
       q[o + 7] = beta;
       q[o + 8] = btPtr;
+      if (k > this.#qMaxK) this.#qMaxK = k;
       return;
     }
     this.#flushQueue();
@@ -770,15 +768,7 @@ class WasmBackend implements Backend {
   maxAbsDiff(a: Matrix, b: Matrix): number {
     this.#flush();
     const A = a as WasmMatrix;
-    const f = this.#f32;
-    const d = ((b as WasmMatrix).ptr >> 2) - (A.ptr >> 2);
-    let max = 0;
-    for (let i = A.ptr >> 2, e = i + A.length; i < e; i++) {
-      const x = Math.abs((f[i] as number) - (f[i + d] as number));
-      if (x > max) max = x;
-      else if (Number.isNaN(x)) return x;
-    }
-    return max;
+    return this.#k.maxabsdiff(A.ptr, (b as WasmMatrix).ptr, A.length);
   }
 
   findNonFinite(m: Matrix): number {
@@ -831,9 +821,56 @@ export async function createWasmBackend(options: WasmBackendOptions = {}): Promi
       expected: "a number in (0, 2048]",
     });
   }
+  const threads = options.workers ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new KernelError("HTS_INVALID_ARGUMENT", `createWasmBackend: workers must be an integer in [1, ${MAX_THREADS}], got ${String(threads)}`, {
+      parameter: "workers",
+      value: threads,
+      expected: `an integer in [1, ${MAX_THREADS}]`,
+    });
+  }
   const wa = webAssembly() as WasmApi;
-  const memory = new wa.Memory({ initial: Math.ceil((mib * 1048576) / WASM_PAGE), maximum: MAX_PAGES });
-  const module = await compileWasmKernels();
+  const initial = Math.ceil((mib * 1048576) / WASM_PAGE);
+  if (threads === 1) {
+    const memory = new wa.Memory({ initial, maximum: MAX_PAGES });
+    const instance = await wa.instantiate(await compileWasmKernels(), { env: { memory } });
+    return new WasmBackend(instance.exports as unknown as WasmKernels, memory, null);
+  }
+  // Worker threads: the shared-memory module, one instance per thread on the same memory.
+  let wt: typeof import("node:worker_threads");
+  try {
+    if (typeof SharedArrayBuffer !== "function") throw new Error("no SharedArrayBuffer");
+    wt = await import("node:worker_threads");
+  } catch (e) {
+    throw new KernelError("HTS_BACKEND_UNAVAILABLE", `createWasmBackend: ${threads} workers need SharedArrayBuffer and Node's worker_threads (${(e as Error).message})`, {
+      parameter: "workers",
+      value: threads,
+      expected: "1 here",
+    });
+  }
+  const memory = new wa.Memory({ initial, maximum: MAX_PAGES, shared: true });
+  const module = await compileWasmKernels(true);
   const instance = await wa.instantiate(module, { env: { memory } });
-  return new WasmBackend(instance.exports as unknown as WasmKernels, memory);
+  const ready: Promise<void>[] = [];
+  const started: import("node:worker_threads").Worker[] = [];
+  const source = workerSource();
+  const backend = new WasmBackend(instance.exports as unknown as WasmKernels, memory, {
+    start(queuePtr, ctrlPtr) {
+      for (let index = 0; index < threads - 1; index++) {
+        const worker = new wt.Worker(source, { eval: true, workerData: { module, memory, ctrlPtr, queuePtr, index } });
+        ready.push(
+          new Promise((resolve, reject) => {
+            worker.once("online", () => resolve());
+            worker.once("error", reject);
+          }),
+        );
+        started.push(worker);
+      }
+      return threads - 1;
+    },
+  });
+  await Promise.all(ready);
+  // Idle workers wait on the shared memory; they must not keep the process alive.
+  for (const worker of started) worker.unref();
+  return backend;
 }

@@ -19,6 +19,9 @@ const backends: BackendUnderTest[] = [{ name: "cpu-f32", create: createCpuBacken
 if (wasmUnavailableReason() === null) {
   const wasm = await createWasmBackend();
   backends.push({ name: "wasm-f32", create: () => wasm });
+  // The same backend with a worker thread taking half of the rows of every queued operation.
+  const wasm2 = await createWasmBackend({ workers: 2 });
+  backends.push({ name: "wasm-f32, 2 workers", create: () => wasm2 });
 } else {
   console.warn(`conformance: wasm-f32 skipped: ${wasmUnavailableReason()}`);
 }

@@ -172,6 +172,18 @@ describe.runIf(available)("wasm-f32", async () => {
     }
   });
 
+  it("rejects a number of workers outside [1, 16]", async () => {
+    for (const workers of [0, -1, 1.5, 17, Number.NaN]) {
+      const e = await createWasmBackend({ workers }).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(KernelError);
+      expect((e as KernelError).code).toBe("HTS_INVALID_ARGUMENT");
+      expect((e as KernelError).parameter).toBe("workers");
+    }
+  });
+
   it("the embedded module is in step with src/wasm/kernels.wat", () => {
     const script = fileURLToPath(new URL("../scripts/build-wasm.mjs", import.meta.url));
     expect(() => execFileSync(process.execPath, [script, "--check"], { stdio: "pipe" })).not.toThrow();

@@ -1219,4 +1219,25 @@
             (br $el)))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $il))))))
+
+  ;; max |a[i] - b[i]| over n floats (NaN if any difference is NaN).
+  (func (export "maxabsdiff") (param $a i32) (param $b i32) (param $n i32) (result f32)
+    (local $i i32) (local $m v128) (local $r f32)
+    (block $done (loop $l
+      (br_if $done (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+      (local.set $m (f32x4.max (local.get $m) (f32x4.abs (f32x4.sub (v128.load (local.get $a)) (v128.load (local.get $b))))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (local.set $r (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+                           (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+      (local.set $r (f32.max (local.get $r) (f32.abs (f32.sub (f32.load (local.get $a)) (f32.load (local.get $b))))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (local.get $r))
 )

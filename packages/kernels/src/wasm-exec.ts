@@ -1,0 +1,215 @@
+/**
+ * The part of the `wasm-f32` backend that runs queued operations: plain functions of the
+ * kernels and the queue, with no other state, so that worker threads run the very same
+ * code (their source is built from these functions' text, see {@link workerSource}).
+ */
+
+/** The kernels' exports used here (byte offsets into the linear memory). */
+export interface ExecKernels {
+  axpby(alpha: number, a: number, beta: number, b: number, o: number, n: number): void;
+  mul(a: number, b: number, o: number, n: number): void;
+  activate(kind: number, deriv: number, x: number, o: number, n: number): void;
+  euler(s: number, v: number, dt: number, o: number, rows: number, cols: number, scale: number, lo: number, hi: number): void;
+  softmax(x: number, o: number, rows: number, cols: number): void;
+  gemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
+  gemm_sparse_k(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
+  gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
+  grad_hsig(s: number, o: number, da: number, n: number): void;
+  leaky(kind: number, w: number, s: number, dt: number, next: number, rows: number, cols: number): void;
+  copy(src: number, dst: number, n: number): void;
+  fill(dst: number, n: number, value: number): void;
+  broadcast(v: number, o: number, rows: number, cols: number): void;
+  compress(a: number, m: number, k: number, lda: number, ldb: number, cnt: number, list: number): number;
+  gemm_sparse(cnt: number, list: number, b: number, c: number, m: number, n: number, k: number, ldc: number, alpha: number, beta: number): void;
+}
+
+// Operation codes of the queue (one operation = OP_SLOTS float64 slots: code, columns, arguments).
+export const OP_AXPBY = 0;
+export const OP_MUL = 1;
+export const OP_ACTIVATE = 2;
+export const OP_EULER = 3;
+export const OP_GEMM = 4;
+export const OP_COPY = 5;
+export const OP_FILL = 6;
+export const OP_BROADCAST = 7;
+export const OP_SOFTMAX = 8;
+/** Fused: activateDerivative(hard-sigmoid, s, da); mul(da, o, o); axpby(1, s, -1, o, o). */
+export const OP_GRAD_HSIG = 9;
+/** Fused: activate(kind, w, w); axpby(1, w, -1, s, w); eulerStep(s, w, dt, next) (scale 1, no clip). */
+export const OP_LEAKY = 10;
+export const OP_SLOTS = 10;
+export const MAX_QUEUED = 4096;
+/** Inner dimensions up to this skip each zero entry of A (output states). */
+export const SPARSE_K_MAX = 16;
+/** Products with at most this many output columns (and a longer inner dimension) use dot products of rows. */
+export const DOT_N_MAX = 12;
+/** Wide products whose left factor has at most this fraction of nonzeros use its compressed rows. */
+export const SPARSE_DENSITY_MAX = 0.6;
+
+/** Bytes of the scratch `product` needs to compress an m x k left factor. */
+export function listBytes(m: number, k: number): number {
+  return ((m * 4 + 63) & ~63) + m * k * 8 + 64;
+}
+
+/**
+ * C (m x n, at c) = alpha A (m x k, at a) B + beta C, B at b (k x n) or given as its
+ * transpose (n x k) at bt (0: absent). The kernel follows the shape: one pass over a row of
+ * B per nonzero of A for a short inner dimension; dot products of rows for few output
+ * columns; otherwise A's rows compressed to their nonzeros (in the scratch at `list`, of
+ * listBytes(m, k) bytes) when A is sparse enough, else dense panels.
+ */
+export function product(
+  K: ExecKernels,
+  a: number,
+  b: number,
+  bt: number,
+  c: number,
+  m: number,
+  n: number,
+  k: number,
+  alpha: number,
+  beta: number,
+  list: number,
+): void {
+  if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sparse_k(a, b, c, m, n, k, k, n, n, alpha, beta);
+  else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
+  else {
+    const entries = list + ((m * 4 + 63) & ~63);
+    const nonzeros = K.compress(a, m, k, k, n, list, entries);
+    if (nonzeros <= SPARSE_DENSITY_MAX * m * k) K.gemm_sparse(list, entries, b, c, m, n, k, n, alpha, beta);
+    else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
+  }
+}
+
+/**
+ * Runs the `count` queued operations of `q` on rows [from, to), `block` rows at a time: all
+ * operations on one block, then the next. `list` is a scratch of listBytes(block, k) bytes
+ * for the largest k of a queued product.
+ */
+export function runOps(K: ExecKernels, q: Float64Array, count: number, from: number, to: number, block: number, list: number): void {
+  for (let r0 = from; r0 < to; r0 += block) {
+    const rows = Math.min(block, to - r0);
+    for (let i = 0, o = 0; i < count; i++, o += OP_SLOTS) {
+      const cols = q[o + 1] as number;
+      const off = r0 * cols * 4;
+      const n = rows * cols;
+      switch (q[o]) {
+        case OP_AXPBY:
+          K.axpby(q[o + 2] as number, (q[o + 3] as number) + off, q[o + 4] as number, (q[o + 5] as number) + off, (q[o + 6] as number) + off, n);
+          break;
+        case OP_MUL:
+          K.mul((q[o + 2] as number) + off, (q[o + 3] as number) + off, (q[o + 4] as number) + off, n);
+          break;
+        case OP_ACTIVATE:
+          K.activate(q[o + 2] as number, q[o + 3] as number, (q[o + 4] as number) + off, (q[o + 5] as number) + off, n);
+          break;
+        case OP_EULER:
+          K.euler(
+            (q[o + 2] as number) + off,
+            (q[o + 3] as number) + off,
+            q[o + 4] as number,
+            (q[o + 5] as number) + off,
+            rows,
+            cols,
+            q[o + 6] as number,
+            q[o + 7] as number,
+            q[o + 8] as number,
+          );
+          break;
+        case OP_GEMM: {
+          // cols is n (the columns of C); slot 5 holds k, the columns of A.
+          const k = q[o + 5] as number;
+          product(K, (q[o + 2] as number) + r0 * k * 4, q[o + 3] as number, q[o + 8] as number, (q[o + 4] as number) + off, rows, cols, k, q[o + 6] as number, q[o + 7] as number, list);
+          break;
+        }
+        case OP_COPY:
+          if (q[o + 2] !== q[o + 3]) K.copy((q[o + 2] as number) + off, (q[o + 3] as number) + off, n);
+          break;
+        case OP_FILL:
+          K.fill((q[o + 2] as number) + off, n, q[o + 3] as number);
+          break;
+        case OP_BROADCAST:
+          K.broadcast(q[o + 2] as number, (q[o + 3] as number) + off, rows, cols);
+          break;
+        case OP_GRAD_HSIG:
+          K.grad_hsig((q[o + 2] as number) + off, (q[o + 3] as number) + off, (q[o + 4] as number) + off, n);
+          break;
+        case OP_LEAKY:
+          K.leaky(q[o + 2] as number, (q[o + 3] as number) + off, (q[o + 4] as number) + off, q[o + 5] as number, (q[o + 6] as number) + off, rows, cols);
+          break;
+        default:
+          K.softmax((q[o + 2] as number) + off, (q[o + 3] as number) + off, rows, cols);
+      }
+    }
+  }
+}
+
+/**
+ * Layout of the control block in shared memory (Int32 slots): the generation (bumped to
+ * start a round), the operation count (-1: stop), the block size, the number of workers
+ * still running, a failure flag, and per worker w its rows [CTRL_RANGES + 3w, +1) and its
+ * list scratch (+2).
+ */
+export const CTRL_GENERATION = 0;
+export const CTRL_COUNT = 1;
+export const CTRL_BLOCK = 3;
+export const CTRL_RUNNING = 4;
+/** Set by a worker whose share failed. */
+export const CTRL_FAILED = 5;
+export const CTRL_RANGES = 8;
+export const CTRL_INTS = 64;
+
+/** The source of a worker thread (CommonJS, for `new Worker(source, { eval: true })`). */
+export function workerSource(): string {
+  const constants = {
+    OP_AXPBY,
+    OP_MUL,
+    OP_ACTIVATE,
+    OP_EULER,
+    OP_GEMM,
+    OP_COPY,
+    OP_FILL,
+    OP_BROADCAST,
+    OP_SOFTMAX,
+    OP_GRAD_HSIG,
+    OP_LEAKY,
+    OP_SLOTS,
+    MAX_QUEUED,
+    SPARSE_K_MAX,
+    DOT_N_MAX,
+    SPARSE_DENSITY_MAX,
+    CTRL_GENERATION,
+    CTRL_COUNT,
+    CTRL_BLOCK,
+    CTRL_RUNNING,
+    CTRL_FAILED,
+    CTRL_RANGES,
+    CTRL_INTS,
+  };
+  return [
+    '"use strict";',
+    'const { workerData } = require("node:worker_threads");',
+    ...Object.entries(constants).map(([name, value]) => `const ${name} = ${value};`),
+    product.toString(),
+    runOps.toString(),
+    `const { module, memory, ctrlPtr, queuePtr, index } = workerData;
+const K = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ctrl = new Int32Array(memory.buffer, ctrlPtr, CTRL_INTS);
+const q = new Float64Array(memory.buffer, queuePtr, MAX_QUEUED * OP_SLOTS);
+// The generation starts at 0: a round started before this thread got here is not missed.
+let generation = 0;
+for (;;) {
+  Atomics.wait(ctrl, CTRL_GENERATION, generation);
+  generation = Atomics.load(ctrl, CTRL_GENERATION);
+  const count = Atomics.load(ctrl, CTRL_COUNT);
+  if (count < 0) break;
+  const r = CTRL_RANGES + 3 * index;
+  try {
+    runOps(K, q, count, ctrl[r], ctrl[r + 1], ctrl[CTRL_BLOCK], ctrl[r + 2]);
+  } catch (e) {
+    Atomics.store(ctrl, CTRL_FAILED, 1);
+  }
+  if (Atomics.sub(ctrl, CTRL_RUNNING, 1) === 1) Atomics.notify(ctrl, CTRL_RUNNING);
+}`,
+  ].join("\n");
+}
