@@ -46,7 +46,9 @@ describe.skipIf(why !== "")("checkpoints read from Python", () => {
         for (let i = 0; i < 7; i++) s += snap.W[0]![i * 5 + j]!;
         return s;
       });
-      got.torch_linear_ones.forEach((v: number, j: number) => expect(v).toBeCloseTo(expected[j]!, 5));
+      got.torch_linear_ones.forEach((v: number, j: number) => {
+        expect(v).toBeCloseTo(expected[j]!, 5);
+      });
     }
   });
 });
