@@ -2,7 +2,8 @@
 # CI: the GPU path, on a machine without a GPU. Installs the Debian packages, builds the
 # native module gl (headless-gl), prints the renderer strings, and runs the GPU tests under
 # Xvfb: the kernels conformance suite on gpu-webgl (Node, headless-gl), the same suite in
-# headless Chromium on gpu-webgl2 (WebGL2), and the end-to-end training comparison.
+# headless Chromium on gpu-webgl2 (WebGL2), the read-back count of a training minibatch,
+# and the end-to-end training comparison.
 # CI is set, so a test that cannot make a GPU context fails instead of skipping.
 # Called from .ci/run before the main test command (which then also finds Xvfb and gl).
 set -uo pipefail
@@ -32,6 +33,7 @@ echo "== GPU: tests under Xvfb (DISPLAY and XAUTHORITY pass through turbo)"
 status=0
 "${xvfb[@]}" npx -y pnpm@12.4.2 exec turbo run test --filter=@hts/kernels --output-logs=full -- \
   test/conformance.test.ts test/browser.test.ts test/gpu-backend.test.ts || status=1
+"${xvfb[@]}" npx -y pnpm@12.4.2 exec turbo run test --filter=@hts/ep --output-logs=full -- test/gpu-readback.test.ts || status=1
 "${xvfb[@]}" npx -y pnpm@12.4.2 exec turbo run test --filter=@hts/cli --output-logs=full -- test/gpu-training.test.ts || status=1
 echo "== GPU: done in $((SECONDS - started)) s, status $status"
 exit $status

@@ -1,0 +1,60 @@
+import { createRng } from "@hts/distributions";
+import { createCost, createEnergy } from "@hts/energy";
+import type { GpuBackend } from "@hts/kernels";
+import { gpuForTests, gpuRequired } from "@hts/kernels/gpu-testing";
+import { describe, expect, it } from "vitest";
+import { createNetwork, createTrainer } from "../src/index.js";
+import { syntheticData } from "./helpers.js";
+
+// On the GPU backend every read-back is a transfer from the device, which it counts
+// (`readBacks`). A training minibatch must read back the same number of times whatever T1
+// and T2 are: nothing per relaxation step, only at the end of each phase and of the
+// minibatch. With a tolerance, the residual is read after every free step, by design.
+// Without a GPU context this is skipped with the reason, or fails when CI is set.
+
+const found = await gpuForTests();
+
+function readBacksPerMinibatch(be: GpuBackend, t1: number, t2: number, tolerance: number): number {
+  const sizes = [16, 12, 4];
+  const data = syntheticData(16, 16, 4, 5);
+  const seed = createRng(1);
+  const network = createNetwork({ backend: be, sizes, dt: 0.3, weightRng: seed, dtRng: seed.jump() });
+  const trainer = createTrainer({
+    network,
+    energy: createEnergy("hopfield"),
+    cost: createCost("mse"),
+    config: { t1, t2, beta: 0.5, nudge: "symmetric", dynamics: "leaky", batch: 8, tolerance, optimizer: { name: "sgd", lr: [0.1, 0.05] } },
+  });
+  const x = data.images.subarray(0, 8 * 16);
+  const labels = data.labels.subarray(0, 8);
+  trainer.trainBatch(x, labels); // first minibatch: kernels compile, buffers are allocated
+  const before = be.readBacks;
+  trainer.trainBatch(x, labels);
+  return be.readBacks - before;
+}
+
+if (found.reason !== undefined && !gpuRequired()) {
+  console.warn(`gpu read-backs: skipped, no GPU backend: ${found.reason}`);
+  it.skip(`gpu read-backs: no GPU backend: ${found.reason}`, () => {});
+} else {
+  describe("read-backs of a training minibatch on the GPU backend", () => {
+    it("do not depend on the number of relaxation steps (none per step)", () => {
+      expect(found.reason).toBeUndefined();
+      const be = found.backend as GpuBackend;
+      const short = readBacksPerMinibatch(be, 5, 2, 0);
+      const long = readBacksPerMinibatch(be, 60, 15, 0);
+      // Per phase (free, +beta, -beta): maxAbsDiff and findNonFinite on 2 layers; then
+      // argmaxRows, the cost (dot) and findNonFinite on W1, b1, W2, b2.
+      expect(short).toBe(3 * 2 * 2 + 1 + 1 + 4);
+      expect(long).toBe(short);
+    });
+
+    it("with a tolerance, the free phase reads its residual after every step", () => {
+      const be = found.backend as GpuBackend;
+      // A tolerance no step reaches: all T1 steps run, each reading one maxAbsDiff per layer.
+      const few = readBacksPerMinibatch(be, 5, 2, 1e-30);
+      const many = readBacksPerMinibatch(be, 25, 2, 1e-30);
+      expect(many - few).toBe(20 * 2);
+    });
+  });
+}
