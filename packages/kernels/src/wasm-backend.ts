@@ -94,6 +94,12 @@ export function webAssembly(): WasmApi | undefined {
   return wa !== undefined && typeof wa.validate === "function" ? wa : undefined;
 }
 
+/** Whether every value stays finite when rounded to float32 (the kernels' scalar type). */
+function f32Finite(...values: number[]): boolean {
+  for (const v of values) if (!Number.isFinite(Math.fround(v))) return false;
+  return true;
+}
+
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const bin = atob(text);
   const out = new Uint8Array(bin.length);
@@ -728,7 +734,24 @@ class WasmBackend implements Backend {
     this.#flush();
     const P = param as WasmMatrix;
     const V = velocity as WasmMatrix | null;
-    this.#k.sgd(P.ptr, (grad as WasmMatrix).ptr, V ? V.ptr : 0, P.length, o.lr, o.momentum, o.weightDecay);
+    if (f32Finite(o.lr, o.momentum, o.weightDecay)) {
+      this.#k.sgd(P.ptr, (grad as WasmMatrix).ptr, V ? V.ptr : 0, P.length, o.lr, o.momentum, o.weightDecay);
+    } else {
+      // Hyper-parameters beyond float32 (a learning rate of 1e308, say): the cpu-f32 loop,
+      // in float64, so that 1e308 * 0 stays 0 instead of becoming Infinity * 0 = NaN.
+      const f = this.#f32;
+      const p0 = P.ptr >> 2;
+      const g0 = (grad as WasmMatrix).ptr >> 2;
+      const v0 = V ? V.ptr >> 2 : 0;
+      for (let i = 0; i < P.length; i++) {
+        let g = (f[g0 + i] as number) + o.weightDecay * (f[p0 + i] as number);
+        if (V) {
+          g = o.momentum * (f[v0 + i] as number) + g;
+          f[v0 + i] = g;
+        }
+        f[p0 + i] = (f[p0 + i] as number) - o.lr * g;
+      }
+    }
     P.version++;
     if (V) V.version++;
   }
@@ -740,7 +763,24 @@ class WasmBackend implements Backend {
     const V = v as WasmMatrix;
     const c1 = 1 - o.beta1 ** o.step;
     const c2 = 1 - o.beta2 ** o.step;
-    this.#k.adam(P.ptr, (grad as WasmMatrix).ptr, M.ptr, V.ptr, P.length, o.lr, o.beta1, o.beta2, o.epsilon, o.weightDecay, c1, c2);
+    if (f32Finite(o.lr, o.beta1, o.beta2, o.epsilon, o.weightDecay) && c1 !== 0 && c2 !== 0) {
+      this.#k.adam(P.ptr, (grad as WasmMatrix).ptr, M.ptr, V.ptr, P.length, o.lr, o.beta1, o.beta2, o.epsilon, o.weightDecay, c1, c2);
+    } else {
+      // As in sgdStep: the cpu-f32 loop for hyper-parameters beyond float32.
+      const f = this.#f32;
+      const p0 = P.ptr >> 2;
+      const g0 = (grad as WasmMatrix).ptr >> 2;
+      const m0 = M.ptr >> 2;
+      const v0 = V.ptr >> 2;
+      for (let i = 0; i < P.length; i++) {
+        const g = (f[g0 + i] as number) + o.weightDecay * (f[p0 + i] as number);
+        const mi = o.beta1 * (f[m0 + i] as number) + (1 - o.beta1) * g;
+        const vi = o.beta2 * (f[v0 + i] as number) + (1 - o.beta2) * g * g;
+        f[m0 + i] = mi;
+        f[v0 + i] = vi;
+        f[p0 + i] = (f[p0 + i] as number) - (o.lr * (mi / c1)) / (Math.sqrt(vi / c2) + o.epsilon);
+      }
+    }
     P.version++;
     M.version++;
     V.version++;

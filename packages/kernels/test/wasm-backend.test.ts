@@ -172,6 +172,14 @@ describe.runIf(available)("wasm-f32", async () => {
     }
   });
 
+  it("optimizer steps with hyper-parameters beyond float32 behave as on cpu-f32 (1e308 * 0 = 0, not NaN)", () => {
+    const [p, pRef] = both(1, 5, [0.5, -0.25, 0, 1, 2]);
+    const [g, gRef] = both(1, 5, [0, Math.fround(1e-3), 0, -2, 0]);
+    be.sgdStep(p, g, null, { lr: 1e308, momentum: 0, weightDecay: 0 });
+    ref.sgdStep(pRef, gRef, null, { lr: 1e308, momentum: 0, weightDecay: 0 });
+    expect(Array.from(be.read(p))).toEqual(Array.from(Float32Array.from(ref.read(pRef))));
+  });
+
   it("rejects a number of workers outside [1, 16]", async () => {
     for (const workers of [0, -1, 1.5, 17, Number.NaN]) {
       const e = await createWasmBackend({ workers }).then(
