@@ -29,6 +29,7 @@ import {
   OP_EULER,
   OP_FILL,
   OP_GEMM,
+  OP_GRAD_EULER,
   OP_GRAD_HSIG,
   OP_LEAKY,
   OP_MUL,
@@ -695,6 +696,42 @@ class WasmBackend implements Backend {
     q[o + 6] = options.scale ?? 1;
     q[o + 7] = clip ? clip[0] : Number.NEGATIVE_INFINITY;
     q[o + 8] = clip ? clip[1] : Number.POSITIVE_INFINITY;
+    // The gradient rule: this layer's state gradient, queued a few operations before as a
+    // fused OP_GRAD_HSIG on (S, V), with nothing in between touching S, V, its da or O?
+    // Then both become one pass (moved to the earlier position, which changes nothing).
+    if (S !== V && O !== S && O !== V) {
+      for (let x = o - OP_SLOTS; x >= 0 && x >= o - 16 * OP_SLOTS; x -= OP_SLOTS) {
+        if (q[x] === OP_GRAD_HSIG && q[x + 2] === S.ptr && q[x + 3] === V.ptr) {
+          const da = q[x + 4] as number;
+          if (da === O.ptr) break;
+          let clean = true;
+          for (let y = x + OP_SLOTS; y < o && clean; y += OP_SLOTS) {
+            for (let j = 2; j < OP_SLOTS; j++) {
+              const v = q[y + j];
+              if (v === S.ptr || v === V.ptr || v === da || v === O.ptr) {
+                clean = false;
+                break;
+              }
+            }
+          }
+          if (clean) {
+            q[x] = OP_GRAD_EULER;
+            q[x + 5] = D.ptr;
+            q[x + 6] = O.ptr;
+            q[x + 7] = options.scale ?? 1;
+            q[x + 8] = clip ? clip[0] : Number.NEGATIVE_INFINITY;
+            q[x + 9] = clip ? clip[1] : Number.POSITIVE_INFINITY;
+            this.#queued -= 1;
+            return;
+          }
+          break;
+        }
+        // Another operation on V: it is not the state gradient's last writer.
+        let touches = false;
+        for (let j = 2; j < OP_SLOTS; j++) if (q[x + j] === V.ptr) touches = true;
+        if (touches) break;
+      }
+    }
     // The leaky rule's w = rho(w) - s queued just before as activate + axpby?
     if ((options.scale ?? 1) === 1 && !clip && S !== V && O !== S && O !== V && o >= 2 * OP_SLOTS) {
       const x = o - OP_SLOTS;

@@ -16,6 +16,7 @@ export interface ExecKernels {
   gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
   grad_hsig(s: number, o: number, da: number, n: number): void;
   leaky(kind: number, w: number, s: number, dt: number, next: number, rows: number, cols: number): void;
+  grad_euler_hsig(s: number, o: number, da: number, dt: number, next: number, rows: number, cols: number, scale: number, lo: number, hi: number): void;
   copy(src: number, dst: number, n: number): void;
   fill(dst: number, n: number, value: number): void;
   broadcast(v: number, o: number, rows: number, cols: number): void;
@@ -37,6 +38,8 @@ export const OP_SOFTMAX = 8;
 export const OP_GRAD_HSIG = 9;
 /** Fused: activate(kind, w, w); axpby(1, w, -1, s, w); eulerStep(s, w, dt, next) (scale 1, no clip). */
 export const OP_LEAKY = 10;
+/** Fused: OP_GRAD_HSIG (s, o, da) and then eulerStep(s, o, dt, next, { scale, clip: [lo, hi] }). */
+export const OP_GRAD_EULER = 11;
 export const OP_SLOTS = 10;
 export const MAX_QUEUED = 4096;
 /** Inner dimensions up to this skip each zero entry of A (output states). */
@@ -137,6 +140,20 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, from: num
         case OP_LEAKY:
           K.leaky(q[o + 2] as number, (q[o + 3] as number) + off, (q[o + 4] as number) + off, q[o + 5] as number, (q[o + 6] as number) + off, rows, cols);
           break;
+        case OP_GRAD_EULER:
+          K.grad_euler_hsig(
+            (q[o + 2] as number) + off,
+            (q[o + 3] as number) + off,
+            (q[o + 4] as number) + off,
+            q[o + 5] as number,
+            (q[o + 6] as number) + off,
+            rows,
+            cols,
+            q[o + 7] as number,
+            q[o + 8] as number,
+            q[o + 9] as number,
+          );
+          break;
         default:
           K.softmax((q[o + 2] as number) + off, (q[o + 3] as number) + off, rows, cols);
       }
@@ -173,6 +190,7 @@ export function workerSource(): string {
     OP_SOFTMAX,
     OP_GRAD_HSIG,
     OP_LEAKY,
+    OP_GRAD_EULER,
     OP_SLOTS,
     MAX_QUEUED,
     SPARSE_K_MAX,

@@ -169,7 +169,7 @@
   ;; No clip: lo = -Infinity, hi = +Infinity. NaN stays NaN.
   (func (export "euler") (param $s i32) (param $v i32) (param $dt i32) (param $o i32) (param $rows i32) (param $cols i32)
         (param $scale f32) (param $lo f32) (param $hi f32)
-    (local $vs v128) (local $vlo v128) (local $vhi v128) (local $r i32) (local $d i32) (local $vend i32) (local $end i32)
+    (local $vs v128) (local $vlo v128) (local $vhi v128) (local $r i32) (local $d i32) (local $vend i32) (local $end i32) (local $u f32)
     (local.set $vs (f32x4.splat (local.get $scale)))
     (local.set $vlo (f32x4.splat (local.get $lo)))
     (local.set $vhi (f32x4.splat (local.get $hi)))
@@ -195,10 +195,12 @@
         (block $done
           (loop $sl
             (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
-            (f32.store (local.get $o)
-              (f32.min (local.get $hi) (f32.max (local.get $lo)
-                (f32.add (f32.load (local.get $s))
-                  (f32.mul (f32.mul (local.get $scale) (f32.load (local.get $d))) (f32.load (local.get $v)))))))
+            ;; (u < lo ? lo : u), then (hi < u ? hi : u): as pmax/pmin in the vector loop
+            (local.set $u (f32.add (f32.load (local.get $s))
+              (f32.mul (f32.mul (local.get $scale) (f32.load (local.get $d))) (f32.load (local.get $v)))))
+            (if (f32.lt (local.get $u) (local.get $lo)) (then (local.set $u (local.get $lo))))
+            (if (f32.lt (local.get $hi) (local.get $u)) (then (local.set $u (local.get $hi))))
+            (f32.store (local.get $o) (local.get $u))
             (local.set $s (i32.add (local.get $s) (i32.const 4)))
             (local.set $v (i32.add (local.get $v) (i32.const 4)))
             (local.set $d (i32.add (local.get $d) (i32.const 4)))
@@ -1240,4 +1242,62 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l)))
     (local.get $r))
+
+  ;; grad_hsig followed by the gradient rule's Euler step of the same layer:
+  ;; da = rho'(s), o = s - da (.) o, next = min(hi, max(lo, s + (scale dt) (.) o)).
+  (func (export "grad_euler_hsig") (param $s i32) (param $o i32) (param $da i32) (param $dt i32) (param $next i32)
+        (param $rows i32) (param $cols i32) (param $scale f32) (param $lo f32) (param $hi f32)
+    (local $r i32) (local $d i32) (local $vend i32) (local $end i32) (local $x v128) (local $m v128) (local $g v128)
+    (local $vs v128) (local $vlo v128) (local $vhi v128) (local $xs f32) (local $ms f32) (local $gs f32)
+    (local.set $vs (f32x4.splat (local.get $scale)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (block $rdone
+      (loop $row
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $d (local.get $dt))
+        (local.set $vend (i32.add (local.get $o) (i32.shl (i32.and (local.get $cols) (i32.const -4)) (i32.const 2))))
+        (local.set $end (i32.add (local.get $o) (i32.shl (local.get $cols) (i32.const 2))))
+        (block $done
+          (loop $v
+            (br_if $done (i32.ge_u (local.get $o) (local.get $vend)))
+            (local.set $x (v128.load (local.get $s)))
+            (local.set $m (v128.and (v128.and (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))
+                                              (f32x4.le (local.get $x) (v128.const f32x4 1 1 1 1)))
+                                    (v128.const f32x4 1 1 1 1)))
+            (v128.store (local.get $da) (local.get $m))
+            (local.set $g (f32x4.sub (local.get $x) (f32x4.mul (local.get $m) (v128.load (local.get $o)))))
+            (v128.store (local.get $o) (local.get $g))
+            (v128.store (local.get $next)
+              (f32x4.pmin (f32x4.pmax
+                (f32x4.add (local.get $x) (f32x4.mul (f32x4.mul (local.get $vs) (v128.load (local.get $d))) (local.get $g)))
+                (local.get $vlo)) (local.get $vhi)))
+            (local.set $s (i32.add (local.get $s) (i32.const 16)))
+            (local.set $o (i32.add (local.get $o) (i32.const 16)))
+            (local.set $da (i32.add (local.get $da) (i32.const 16)))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (local.set $next (i32.add (local.get $next) (i32.const 16)))
+            (br $v)))
+        (block $done
+          (loop $l
+            (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+            (local.set $xs (f32.load (local.get $s)))
+            (local.set $ms (select (f32.const 1) (f32.const 0)
+              (i32.and (f32.ge (local.get $xs) (f32.const 0)) (f32.le (local.get $xs) (f32.const 1)))))
+            (f32.store (local.get $da) (local.get $ms))
+            (local.set $gs (f32.sub (local.get $xs) (f32.mul (local.get $ms) (f32.load (local.get $o)))))
+            (f32.store (local.get $o) (local.get $gs))
+            (local.set $gs (f32.add (local.get $xs) (f32.mul (f32.mul (local.get $scale) (f32.load (local.get $d))) (local.get $gs))))
+            ;; pmin/pmax order as in the vector loop: NaN passes through
+            (if (f32.lt (local.get $gs) (local.get $lo)) (then (local.set $gs (local.get $lo))))
+            (if (f32.lt (local.get $hi) (local.get $gs)) (then (local.set $gs (local.get $hi))))
+            (f32.store (local.get $next) (local.get $gs))
+            (local.set $s (i32.add (local.get $s) (i32.const 4)))
+            (local.set $o (i32.add (local.get $o) (i32.const 4)))
+            (local.set $da (i32.add (local.get $da) (i32.const 4)))
+            (local.set $d (i32.add (local.get $d) (i32.const 4)))
+            (local.set $next (i32.add (local.get $next) (i32.const 4)))
+            (br $l)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
 )
