@@ -1,0 +1,179 @@
+import type { ActivationKind, Backend, FloatArray, Matrix } from "./backend.js";
+import { createReferenceBackend } from "./cpu-backend.js";
+
+/** One primitive checked by {@link checkBackend}. */
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** The outcome of {@link checkBackend}: `ok` when every primitive agreed with the reference. */
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly checks: readonly CheckResult[];
+}
+
+/** Options of {@link checkBackend}. */
+export interface CheckBackendOptions {
+  /** Relative tolerance (default: 1e-5 for float32 backends, 1e-12 for float64). */
+  readonly rtol?: number;
+  /** Seed of the random inputs (default 1). */
+  readonly seed?: number;
+}
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/**
+ * Runs every primitive of the `Backend` interface on `backend` (yours included) and on the
+ * float64 reference backend with the same inputs (rounded to float32, EP-like shapes, a
+ * third of the left factors zero as with sparse pixels), and compares the results:
+ * |got - ref| <= rtol (1 + |ref|), times sqrt(k) for sums of k terms. Returns a report
+ * instead of throwing: `expect(checkBackend(mine).ok).toBe(true)`. Async, so that a backend
+ * whose reads complete later (a GPU) is awaited between checks.
+ */
+export async function checkBackend(backend: Backend, options: CheckBackendOptions = {}): Promise<CheckReport> {
+  const ref = createReferenceBackend();
+  const rtol = options.rtol ?? (backend.precision === "float64" ? 1e-12 : 1e-5);
+  const rnd = lcg(options.seed ?? 1);
+  const values = (n: number, lo = -1, hi = 1, zeros = 0) =>
+    Float64Array.from({ length: n }, () => (rnd() < zeros ? 0 : Math.fround(lo + (hi - lo) * rnd())));
+  const checks: CheckResult[] = [];
+  const pair = (rows: number, cols: number, v: Float64Array): [Matrix, Matrix] => [backend.matrix(rows, cols, v), ref.matrix(rows, cols, v)];
+  const compare = (name: string, got: ArrayLike<number>, want: ArrayLike<number>, k = 1) => {
+    let worst = 0;
+    let at = -1;
+    for (let i = 0; i < want.length; i++) {
+      const w = want[i] as number;
+      const g = got[i] as number;
+      const err = Number.isNaN(w) && Number.isNaN(g) ? 0 : Math.abs(g - w) / (rtol * Math.sqrt(k) * (1 + Math.abs(w)));
+      if (!(err <= worst)) {
+        worst = err;
+        at = i;
+      }
+    }
+    const ok = got.length === want.length && worst <= 1;
+    checks.push({
+      name,
+      ok,
+      detail: ok ? `agrees (worst ${(worst * rtol).toExponential(1)} relative)` : `entry ${at}: got ${got[at]}, reference ${want[at]}`,
+    });
+  };
+  const both = (name: string, make: (be: Backend, m: (r: Matrix, b: Matrix) => Matrix) => Matrix | number | Int32Array, k = 1) => {
+    try {
+      const got = make(backend, (a) => a);
+      const want = make(ref, (_a, b) => b);
+      const toArray = (x: Matrix | number | Int32Array, be: Backend): ArrayLike<number> =>
+        typeof x === "number" ? [x] : x instanceof Int32Array ? x : (be.read(x) as FloatArray);
+      compare(name, toArray(got, backend), toArray(want, ref), k);
+    } catch (e) {
+      checks.push({ name, ok: false, detail: `threw: ${(e as Error).message}` });
+    }
+  };
+
+  const [B, n0, n1] = [12, 40, 24];
+  const [x, xr] = pair(B, n0, values(B * n0, 0, 1, 0.33));
+  const [w, wr] = pair(n0, n1, values(n0 * n1));
+  const [s, sr] = pair(B, n1, values(B * n1, -0.2, 1.2));
+  const [t, tr] = pair(B, n1, values(B * n1));
+  const [bias, biasr] = pair(1, n1, values(n1));
+  const [dt, dtr] = pair(1, n1, values(n1, 0.01, 0.5));
+  const [u, ur] = pair(n1, B, values(n1 * B));
+  const pick = (be: Backend, a: Matrix, b: Matrix) => (be === backend ? a : b);
+  const out = (be: Backend, r: number, c: number) => be.matrix(r, c);
+
+  for (const [transA, transB, a, ar, b, br, r, c, k] of [
+    [false, false, x, xr, w, wr, B, n1, n0],
+    [false, true, s, sr, w, wr, B, n0, n1],
+    [true, false, x, xr, s, sr, n0, n1, B],
+    [true, true, x, xr, u, ur, n0, n1, B],
+  ] as const) {
+    const init = values(r * c);
+    both(`gemm transA=${transA} transB=${transB}`, (be) => {
+      const o = be.matrix(r, c, init);
+      be.gemm(pick(be, a, ar), pick(be, b, br), o, { transA, transB, alpha: 0.5, beta: 0.25 });
+      return o;
+    }, k);
+  }
+  both("broadcastRows", (be) => {
+    const o = out(be, B, n1);
+    be.broadcastRows(pick(be, bias, biasr), o);
+    return o;
+  });
+  both("axpby", (be) => {
+    const o = out(be, B, n1);
+    be.axpby(0.75, pick(be, s, sr), -1.5, pick(be, t, tr), o);
+    return o;
+  });
+  both("mul", (be) => {
+    const o = out(be, B, n1);
+    be.mul(pick(be, s, sr), pick(be, t, tr), o);
+    return o;
+  });
+  for (const kind of ["hard-sigmoid", "sigmoid", "tanh"] as ActivationKind[]) {
+    both(`activate ${kind}`, (be) => {
+      const o = out(be, B, n1);
+      be.activate(kind, pick(be, s, sr), o);
+      return o;
+    });
+    both(`activateDerivative ${kind}`, (be) => {
+      const o = out(be, B, n1);
+      be.activateDerivative(kind, pick(be, s, sr), o);
+      return o;
+    });
+  }
+  both("softmaxRows", (be) => {
+    const o = out(be, B, n1);
+    be.softmaxRows(pick(be, t, tr), o);
+    return o;
+  });
+  both("eulerStep (clip)", (be) => {
+    const o = out(be, B, n1);
+    be.eulerStep(pick(be, s, sr), pick(be, t, tr), pick(be, dt, dtr), o, { scale: -1, clip: [0, 1] });
+    return o;
+  });
+  const sums0 = values(n1);
+  both("columnSums", (be) => {
+    const o = be.matrix(1, n1, sums0);
+    be.columnSums(pick(be, s, sr), o, 0.5, 1);
+    return o;
+  }, B);
+  const vel0 = values(B * n1);
+  both("sgdStep (momentum, weight decay)", (be) => {
+    const p = be.matrix(B, n1, be.read(pick(be, s, sr)));
+    const v = be.matrix(B, n1, vel0);
+    be.sgdStep(p, pick(be, t, tr), v, { lr: 0.1, momentum: 0.9, weightDecay: 0.01 });
+    return p;
+  });
+  const m0 = values(B * n1, -0.1, 0.1);
+  const v0 = values(B * n1, 0, 0.1);
+  both("adamStep", (be) => {
+    const p = be.matrix(B, n1, be.read(pick(be, s, sr)));
+    const m = be.matrix(B, n1, m0);
+    const v = be.matrix(B, n1, v0);
+    be.adamStep(p, pick(be, t, tr), m, v, { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, step: 3 });
+    return p;
+  });
+  both("sum", (be) => be.sum(pick(be, s, sr)), B * n1);
+  both("dot", (be) => be.dot(pick(be, s, sr), pick(be, t, tr)), B * n1);
+  both("maxAbsDiff", (be) => be.maxAbsDiff(pick(be, s, sr), pick(be, t, tr)));
+  both("argmaxRows", (be) => be.argmaxRows(pick(be, t, tr)));
+  both("findNonFinite", (be) => {
+    const m = be.matrix(2, 3, [0, 1, Number.NaN, 2, Number.POSITIVE_INFINITY, 3]);
+    return be.findNonFinite(m);
+  });
+  both("copy and fill", (be) => {
+    const o = out(be, B, n1);
+    be.copy(pick(be, s, sr), o);
+    const f = out(be, 2, 2);
+    be.fill(f, 0.5);
+    return be.sum(o) + be.sum(f);
+  }, B * n1);
+  return { ok: checks.every((c) => c.ok), checks };
+}
