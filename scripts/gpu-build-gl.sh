@@ -20,6 +20,11 @@ prefix="$(node -p 'require("path").resolve(process.execPath, "..", "..")')"
 if [ -f "$prefix/include/node/node.h" ]; then nodedir="$prefix"; else nodedir=/usr; fi
 nodedir="${npm_config_nodedir:-$nodedir}"
 gyp="$(node -p "require('module').createRequire('$gl_dir/').resolve('node-gyp/bin/node-gyp.js')")"
+# ANGLE's gyp files call a plain `python`, which a machine may lack (Debian has python3 only,
+# and a pyenv shim may point at no interpreter): offer python3 under that name.
+pybin="$(mktemp -d)"
+ln -s "$(command -v python3)" "$pybin/python"
+export PATH="$pybin:$PATH"
 echo "gl: building in $gl_dir (node headers from $nodedir, JOBS=${JOBS:-max})"
 started=$SECONDS
 (cd "$gl_dir" && JOBS="${JOBS:-max}" npm_config_nodedir="$nodedir" node "$gyp" rebuild --nodedir="$nodedir" >/tmp/hts-gl-build.log 2>&1) || {
