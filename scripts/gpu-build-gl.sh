@@ -23,7 +23,7 @@ gyp="$(node -p "require('module').createRequire('$gl_dir/').resolve('node-gyp/bi
 # ANGLE's gyp files call a plain `python`, which a machine may lack (Debian has python3 only,
 # and a pyenv shim may point at no interpreter): offer python3 under that name.
 pybin="$(mktemp -d)"
-ln -s "$(command -v python3)" "$pybin/python"
+ln -s "$(python3 -c "import sys; print(sys.executable)")" "$pybin/python"
 export PATH="$pybin:$PATH"
 echo "gl: building in $gl_dir (node headers from $nodedir, JOBS=${JOBS:-max})"
 started=$SECONDS
