@@ -275,8 +275,7 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     },
   });
 
-  const dtSnap = snapshotNetwork(network).dt;
-  const allDt = dtSnap.flatMap((v) => Array.from(v));
+  const allDt = network.dt.flatMap((m) => Array.from(backend.read(m)));
   const dtMean = allDt.reduce((s, v) => s + v, 0) / allDt.length;
   say(
     `network: ${cfg.arch.join("-")}, dt ${cfg.init ? "from checkpoint" : dist?.name}: mean ${dtMean.toFixed(4)}, min ${Math.min(...allDt).toFixed(4)}, max ${Math.max(...allDt).toFixed(4)}\n`,
@@ -358,11 +357,13 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     if (cfg.lrDecay !== 1) trainer.optimizer.setLearningRates(trainer.optimizer.lr.map((r) => r * cfg.lrDecay));
     if (files) {
       writeFileAtomic(join(files, "metrics.jsonl"), metrics.map((m) => JSON.stringify(m)).join("\n") + "\n");
-      await saveCheckpoint(join(files, "model.safetensors"), network, { ...record, epochsDone: epoch, minibatches: trainer.minibatches });
+      // One read-back of the weights serves both files.
+      const snap = snapshotNetwork(network);
+      await saveCheckpoint(join(files, "model.safetensors"), snap, { ...record, epochsDone: epoch, minibatches: trainer.minibatches });
       // Everything --resume needs, in one file written atomically: a kill at any moment
       // leaves either the previous epoch's checkpoint or this one.
       const opt = trainer.optimizer.saveState();
-      const tensors: Record<string, SafetensorsTensor> = { ...checkpointTensors(snapshotNetwork(network)) };
+      const tensors: Record<string, SafetensorsTensor> = { ...checkpointTensors(snap) };
       for (const [k, v] of Object.entries(opt.tensors)) tensors[`optimizer.${k}`] = { dtype: "F32", shape: [v.length], data: v };
       const state: ResumeState = {
         epochsDone: epoch,
