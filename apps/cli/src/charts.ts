@@ -1,14 +1,17 @@
 import { createRng, type Distribution, sampleLayers, summarize } from "@hts/distributions";
-import { parse, View } from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 
 /**
  * Charts of `hts sample --plot` and `hts study`: vega-lite specifications, compiled to vega
  * and rendered to SVG in Node by a headless vega View (no browser, no canvas).
  */
 
-/** Renders a vega-lite specification to an SVG document. */
+/**
+ * Renders a vega-lite specification to an SVG document. vega and vega-lite are loaded here,
+ * on first use, so that commands without charts (`hts train`) do not carry them in memory.
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [{ parse, View }, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
   const view = new View(parse(compile(spec).spec), { renderer: "none" });
   try {
     return await view.toSVG();

