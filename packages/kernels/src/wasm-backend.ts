@@ -37,6 +37,7 @@ import {
   OP_SOFTMAX,
   product,
   runOps,
+  SPARSE_DENSITY_MAX,
   SPARSE_K_MAX,
   workerSource,
 } from "./wasm-exec.js";
@@ -373,8 +374,48 @@ class WasmBackend implements Backend {
     if (this.#outer.length > 0) this.#runOuter();
   }
 
-  /** Runs the deferred outer products (the queue holds nothing issued before them). */
+  /**
+   * `product` over the m rows of C, shared by the worker threads when there are any: one
+   * queued operation, run at once. The queue must be empty.
+   */
+  #rowProduct(a: number, b: number, c: number, m: number, n: number, k: number, alpha: number, beta: number): void {
+    if (this.#workers === null || m < 8) {
+      this.#product(a, b, 0, c, m, n, k, alpha, beta);
+      return;
+    }
+    // Whether A is sparse enough for compressed rows is settled here, over all of A.
+    let sparse = 0;
+    if (k > SPARSE_K_MAX) {
+      const list = this.#list(0, listBytes(m, k));
+      const nonzeros = this.#k.compress(a, m, k, k, n, list, list + ((m * 4 + 63) & ~63));
+      sparse = nonzeros <= SPARSE_DENSITY_MAX * m * k ? 1 : 2;
+    }
+    const q = this.#q;
+    q[0] = OP_GEMM;
+    q[1] = n;
+    q[2] = a;
+    q[3] = b;
+    q[4] = c;
+    q[5] = k;
+    q[6] = alpha;
+    q[7] = beta;
+    q[8] = 0;
+    q[9] = sparse;
+    this.#queued = 1;
+    this.#qRows = m;
+    this.#qMaxK = k;
+    // B is read whole by every row: no blocking of rows (each thread takes its share at once)
+    this.#bigOperand = true;
+    this.#flushQueue();
+  }
+
+  /**
+   * Runs the deferred outer products. Operations queued after them are independent of them
+   * (see #enqueue), so the queue is run first; each product then runs over the rows of its
+   * C (a weight matrix), shared by the worker threads.
+   */
   #runOuter(): void {
+    this.#flushQueue();
     for (const op of this.#outer) {
       const { a, c } = op;
       const m = a.cols;
@@ -382,7 +423,7 @@ class WasmBackend implements Backend {
       const n = c.cols;
       const at = this.#scratch(a.length * 4);
       this.#k.transpose(a.ptr, at, k, m);
-      this.#product(at, op.snap, 0, c.ptr, m, n, k, op.alpha, op.beta);
+      this.#rowProduct(at, op.snap, c.ptr, m, n, k, op.alpha, op.beta);
       this.#release(op.snap, op.snapBytes);
       a.pend = 0;
       c.pend = 0;
@@ -554,6 +595,7 @@ class WasmBackend implements Backend {
       q[o + 6] = alpha;
       q[o + 7] = beta;
       q[o + 8] = btPtr;
+      q[o + 9] = 0;
       if (k > this.#qMaxK) this.#qMaxK = k;
       return;
     }

@@ -59,7 +59,9 @@ export function listBytes(m: number, k: number): number {
  * transpose (n x k) at bt (0: absent). The kernel follows the shape: one pass over a row of
  * B per nonzero of A for a short inner dimension; dot products of rows for few output
  * columns; otherwise A's rows compressed to their nonzeros (in the scratch at `list`, of
- * listBytes(m, k) bytes) when A is sparse enough, else dense panels.
+ * listBytes(m, k) bytes) when A is sparse enough, else dense panels. `sparse` settles that
+ * last choice instead (1: compressed rows, 2: dense panels), so that threads sharing the rows
+ * of one product all take the kernel that one thread would have taken for all of them.
  */
 export function product(
   K: ExecKernels,
@@ -73,13 +75,14 @@ export function product(
   alpha: number,
   beta: number,
   list: number,
+  sparse = 0,
 ): void {
   if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sparse_k(a, b, c, m, n, k, k, n, n, alpha, beta);
   else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
   else {
     const entries = list + ((m * 4 + 63) & ~63);
-    const nonzeros = K.compress(a, m, k, k, n, list, entries);
-    if (nonzeros <= SPARSE_DENSITY_MAX * m * k) K.gemm_sparse(list, entries, b, c, m, n, k, n, alpha, beta);
+    const nonzeros = sparse === 2 ? 0 : K.compress(a, m, k, k, n, list, entries);
+    if (sparse === 1 || (sparse === 0 && nonzeros <= SPARSE_DENSITY_MAX * m * k)) K.gemm_sparse(list, entries, b, c, m, n, k, n, alpha, beta);
     else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
   }
 }
@@ -120,9 +123,9 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, from: num
           );
           break;
         case OP_GEMM: {
-          // cols is n (the columns of C); slot 5 holds k, the columns of A.
+          // cols is n (the columns of C); slot 5 holds k, the columns of A; slot 9 the kernel choice of `product`.
           const k = q[o + 5] as number;
-          product(K, (q[o + 2] as number) + r0 * k * 4, q[o + 3] as number, q[o + 8] as number, (q[o + 4] as number) + off, rows, cols, k, q[o + 6] as number, q[o + 7] as number, list);
+          product(K, (q[o + 2] as number) + r0 * k * 4, q[o + 3] as number, q[o + 8] as number, (q[o + 4] as number) + off, rows, cols, k, q[o + 6] as number, q[o + 7] as number, list, q[o + 9] as number);
           break;
         }
         case OP_COPY:
