@@ -47,7 +47,7 @@ export const MODEL_OPTIONS: OptionTable = {
     default: "0",
     help: "Stop the free phase early when the largest state change of a step falls below X (0: always run all T1 steps; nudged phases always run T2 steps).",
   },
-  "eval-batch": { type: "string", value: "N", default: "1000", help: "Examples relaxed together during evaluation (no effect on predictions unless --tolerance is set)." },
+  "eval-batch": { type: "string", value: "N", default: "256", help: "Examples relaxed together during evaluation (no effect on predictions unless --tolerance is set; larger batches use more memory)." },
   backend: { type: "string", value: "NAME", default: "auto", help: "auto (the best available: a hardware GPU, else WebAssembly SIMD on the CPU, else plain loops), gpu (gpu.js on WebGL, float32; needs scripts/gpu-setup.sh and an X display, e.g. xvfb-run), wasm (float32, WebAssembly SIMD), cpu (float32, plain loops) or reference (float64, slow)." },
   json: { type: "boolean", help: "Print one JSON summary line on stdout at the end (human output goes to stderr)." },
 };
