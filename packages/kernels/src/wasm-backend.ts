@@ -39,6 +39,7 @@ import {
   runOps,
   SPARSE_DENSITY_MAX,
   SPARSE_K_MAX,
+  SPIN_POLLS,
   workerSource,
 } from "./wasm-exec.js";
 
@@ -49,6 +50,7 @@ export interface WasmKernels extends ExecKernels {
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, c1: number, c2: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   nonfinite(x: number, n: number): number;
+  nonzeros(x: number, n: number): number;
   maxabsdiff(a: number, b: number, n: number): number;
 }
 
@@ -385,11 +387,7 @@ class WasmBackend implements Backend {
     }
     // Whether A is sparse enough for compressed rows is settled here, over all of A.
     let sparse = 0;
-    if (k > SPARSE_K_MAX) {
-      const list = this.#list(0, listBytes(m, k));
-      const nonzeros = this.#k.compress(a, m, k, k, n, list, list + ((m * 4 + 63) & ~63));
-      sparse = nonzeros <= SPARSE_DENSITY_MAX * m * k ? 1 : 2;
-    }
+    if (k > SPARSE_K_MAX) sparse = this.#k.nonzeros(a, m * k) <= SPARSE_DENSITY_MAX * m * k ? 1 : 2;
     const q = this.#q;
     q[0] = OP_GEMM;
     q[1] = n;
@@ -460,8 +458,8 @@ class WasmBackend implements Backend {
       Atomics.add(ctrl, CTRL_GENERATION, 1);
       Atomics.notify(ctrl, CTRL_GENERATION);
       runOps(this.#k, this.#q, count, 0, Math.min(R, share), block, this.#list(0, need));
-      for (let left = Atomics.load(ctrl, CTRL_RUNNING); left !== 0; left = Atomics.load(ctrl, CTRL_RUNNING)) {
-        Atomics.wait(ctrl, CTRL_RUNNING, left);
+      for (let left = Atomics.load(ctrl, CTRL_RUNNING), spin = 0; left !== 0; left = Atomics.load(ctrl, CTRL_RUNNING)) {
+        if (spin++ >= SPIN_POLLS) Atomics.wait(ctrl, CTRL_RUNNING, left);
       }
       if (Atomics.load(ctrl, CTRL_FAILED) !== 0) {
         throw new KernelError("HTS_BACKEND_UNAVAILABLE", `${this.name}: a worker thread failed while running its rows`, {

@@ -178,6 +178,8 @@ export const CTRL_RUNNING = 4;
 export const CTRL_FAILED = 5;
 export const CTRL_RANGES = 8;
 export const CTRL_INTS = 64;
+/** Polls of the control block before a thread sleeps in Atomics.wait (some tens of microseconds). */
+export const SPIN_POLLS = 20000;
 
 /** The source of a worker thread (CommonJS, for `new Worker(source, { eval: true })`). */
 export function workerSource(): string {
@@ -206,6 +208,7 @@ export function workerSource(): string {
     CTRL_FAILED,
     CTRL_RANGES,
     CTRL_INTS,
+    SPIN_POLLS,
   };
   return [
     '"use strict";',
@@ -220,6 +223,9 @@ const q = new Float64Array(memory.buffer, queuePtr, MAX_QUEUED * OP_SLOTS);
 // The generation starts at 0: a round started before this thread got here is not missed.
 let generation = 0;
 for (;;) {
+  // A round usually follows within microseconds (the next phase of the same minibatch):
+  // poll for a while before sleeping, which saves the wake-up latency of every round.
+  for (let spin = 0; spin < SPIN_POLLS && Atomics.load(ctrl, CTRL_GENERATION) === generation; spin++);
   Atomics.wait(ctrl, CTRL_GENERATION, generation);
   generation = Atomics.load(ctrl, CTRL_GENERATION);
   const count = Atomics.load(ctrl, CTRL_COUNT);

@@ -391,21 +391,55 @@
 
   ;; ------------------------------------------------------------------ matrix products
 
-  ;; dst (cols x rows) = src^T (src rows x cols); both dense.
+  ;; dst (cols x rows) = src^T (src rows x cols); both dense. Blocks of 4 x 4, transposed in
+  ;; registers with shuffles (four rows of src in, four rows of dst out), then the last
+  ;; rows mod 4 rows and cols mod 4 columns one entry at a time.
   (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
-    (local $r i32) (local $c i32) (local $s i32) (local $d i32) (local $ldd i32)
+    (local $r i32) (local $c i32) (local $s i32) (local $d i32) (local $lds i32) (local $ldd i32)
+    (local $rows4 i32) (local $cols4 i32)
+    (local $a v128) (local $b v128) (local $e v128) (local $f v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $lds (i32.shl (local.get $cols) (i32.const 2)))
     (local.set $ldd (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
     (block $rdone
       (loop $rl
-        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
-        (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $r) (i32.const 2))))
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows4)))
         (local.set $c (i32.const 0))
         (block $cdone
           (loop $cl
+            (br_if $cdone (i32.ge_u (local.get $c) (local.get $cols4)))
+            (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2))))
+            (local.set $a (v128.load (local.get $s)))
+            (local.set $b (v128.load (i32.add (local.get $s) (local.get $lds))))
+            (local.set $e (v128.load (i32.add (local.get $s) (i32.shl (local.get $lds) (i32.const 1)))))
+            (local.set $f (v128.load (i32.add (local.get $s) (i32.mul (local.get $lds) (i32.const 3)))))
+            ;; (a0 b0 a1 b1), (a2 b2 a3 b3), (e0 f0 e1 f1), (e2 f2 e3 f3)
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a) (local.get $b)))
+            (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a) (local.get $b)))
+            (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $e) (local.get $f)))
+            (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $e) (local.get $f)))
+            (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2))))
+            (v128.store (local.get $d) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+            (v128.store (i32.add (local.get $d) (local.get $ldd)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+            (v128.store (i32.add (local.get $d) (i32.shl (local.get $ldd) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+            (v128.store (i32.add (local.get $d) (i32.mul (local.get $ldd) (i32.const 3))) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $cl)))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $rl)))
+    ;; the rest: entries with r >= rows4 or c >= cols4
+    (local.set $r (i32.const 0))
+    (block $rdone
+      (loop $rl
+        (br_if $rdone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $c (select (local.get $cols4) (i32.const 0) (i32.lt_u (local.get $r) (local.get $rows4))))
+        (block $cdone
+          (loop $cl
             (br_if $cdone (i32.ge_u (local.get $c) (local.get $cols)))
-            (f32.store (local.get $d) (f32.load (local.get $src)))
-            (local.set $src (i32.add (local.get $src) (i32.const 4)))
-            (local.set $d (i32.add (local.get $d) (local.get $ldd)))
+            (f32.store
+              (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
             (br $cl)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -852,7 +886,30 @@
         (br $l)))
     (i32.const -1))
 
-  ;; Sum of each of four vectors, as the lanes of one: (sum a0, sum a1, sum a2, sum a3).
+  ;; Number of nonzero floats among n at x (NaN counts as nonzero).
+  (func (export "nonzeros") (param $x i32) (param $n i32) (result i32)
+    (local $i i32) (local $c v128) (local $total i32)
+    (block $vdone
+      (loop $l
+        (br_if $vdone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+        ;; a nonzero lane's mask is -1: subtracting it counts one
+        (local.set $c (i32x4.sub (local.get $c)
+          (f32x4.ne (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))) (v128.const i32x4 0 0 0 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $l)))
+    (local.set $total (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $c)) (i32x4.extract_lane 1 (local.get $c)))
+      (i32.add (i32x4.extract_lane 2 (local.get $c)) (i32x4.extract_lane 3 (local.get $c)))))
+    (block $done
+      (loop $l
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $total (i32.add (local.get $total)
+          (f32.ne (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))) (f32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (local.get $total))
+
+    ;; Sum of each of four vectors, as the lanes of one: (sum a0, sum a1, sum a2, sum a3).
   (func $hsum4 (param $a0 v128) (param $a1 v128) (param $a2 v128) (param $a3 v128) (result v128)
     (local $u v128) (local $w v128)
     (local.set $u (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a0) (local.get $a1))
