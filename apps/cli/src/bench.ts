@@ -18,7 +18,12 @@ const BENCH_OPTIONS: OptionTable = {
   t1: { type: "string", value: "N", default: "100", help: "Free-phase steps." },
   t2: { type: "string", value: "N", default: "20", help: "Nudged-phase steps." },
   backend: { type: "string", value: "NAME", default: "auto", help: "auto, wasm, cpu, gpu or reference." },
-  workers: { type: "string", value: "N", default: "1", help: "Threads sharing the rows of the minibatch (wasm only; SharedArrayBuffer + worker_threads)." },
+  workers: {
+    type: "string",
+    value: "N",
+    default: "1",
+    help: "Threads sharing the rows of the minibatch (wasm only; SharedArrayBuffer + worker_threads); several, e.g. 1,2, are timed alternating repeat by repeat, each with its ratio to the first.",
+  },
   repeats: { type: "string", value: "N", default: "5", help: "Timed repeats (the median is reported, with the min and max)." },
   seconds: { type: "string", value: "S", default: "1", help: "Least time of one timed repeat, in whole minibatches." },
   json: { type: "boolean", help: "One JSON object per line per configuration." },
@@ -147,23 +152,30 @@ async function main(argv: readonly string[]): Promise<number> {
   const t1 = int(a, "t1", 1) as number;
   const t2 = int(a, "t2", 1) as number;
   const repeats = int(a, "repeats", 1) as number;
-  const workers = int(a, "workers", 1, 16) as number;
+  const workerCounts = numList(a, "workers", (n) => Number.isInteger(n) && n >= 1 && n <= 16, "integers in [1, 16]") ?? [1];
   const secondsText = typeof a.seconds === "string" ? a.seconds : "1";
   const seconds = Number(secondsText);
   if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError("seconds", `--seconds: expected a number >= 0, got ${JSON.stringify(secondsText)}`);
   const prefer = choice(a, "backend", ["auto", "wasm", "cpu", "gpu", "reference"]);
   const json = a.json as boolean;
   const compare = a["compare-torch"] as boolean;
+  const several = workerCounts.length > 1;
+  if (several && compare) throw new UsageError("workers", "--compare-torch takes one --workers count, not several");
   const script = compare ? findTorch(typeof a["torch-script"] === "string" ? a["torch-script"] : undefined) : "";
-  if (workers > 1 && prefer !== "wasm") throw new UsageError("workers", `--workers ${workers} needs --backend wasm`);
-  let backend: Backend;
+  const threaded = workerCounts.some((n) => n > 1);
+  if (threaded && prefer !== "wasm") throw new UsageError("workers", `--workers ${workerCounts.join(",")} needs --backend wasm`);
+  // One backend per thread count (a backend's threads are fixed when it is made).
+  const backends: { workers: number; backend: Backend }[] = [];
   let reason: string;
-  if (workers > 1) {
-    backend = await createWasmBackend({ workers });
-    reason = `wasm: requested, ${workers} threads`;
+  if (threaded) {
+    for (const workers of workerCounts) backends.push({ workers, backend: await createWasmBackend({ workers }) });
+    reason = `wasm: requested, ${workerCounts.join(" / ")} threads`;
   } else {
-    ({ backend, reason } = await createBackend({ prefer: prefer as BackendPreference }));
+    const made = await createBackend({ prefer: prefer as BackendPreference });
+    backends.push({ workers: 1, backend: made.backend });
+    reason = made.reason;
   }
+  const backend = (backends[0] as { backend: Backend }).backend;
   const split = await loadEmbedded({ trainSize: 2048, testSize: 1 });
   const data: Data = split.train;
   let torch: Torch | null = null;
@@ -174,62 +186,74 @@ async function main(argv: readonly string[]): Promise<number> {
       writeEpmn(torch.dataFile, data);
     }
     if (!json) {
+      const threads = several ? `${workerCounts.join(" / ")} threads, alternating` : workerCounts[0] === 1 ? "one thread" : `${workerCounts[0]} threads`;
       process.stdout.write(
-        `# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; T1 ${t1}, T2 ${t2}, dt 0.3, ${workers === 1 ? "one thread" : `${workers} threads`}; ${repeats} repeats of >= ${seconds} s${compare ? ", alternating with the PyTorch reference (torch, 1 thread)" : ""}\n`,
+        `# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; T1 ${t1}, T2 ${t2}, dt 0.3, ${threads}; ${repeats} repeats of >= ${seconds} s${compare ? ", alternating with the PyTorch reference (torch, 1 thread)" : ""}\n`,
       );
       process.stdout.write(
         compare
           ? "arch                batch   ours samples/s median (min-max)   torch samples/s median (min-max)   ours/torch (min-max)\n"
-          : "arch                batch   samples/s median (min-max)   GFLOP/s\n",
+          : several
+            ? "arch                batch   workers   samples/s median (min-max)   GFLOP/s   over the first\n"
+            : "arch                batch   samples/s median (min-max)   GFLOP/s\n",
       );
     }
     for (const arch of archs) {
       for (const batch of batches) {
-        const network = createNetwork({ backend, sizes: arch, dt: 0.3, weightRng: createRng(0) });
-        const trainer = createTrainer({
-          network,
-          energy: createEnergy("hopfield"),
-          cost: createCost("mse"),
-          config: { t1, t2, beta: 0.5, nudge: "one-sided", dynamics: "gradient", batch, optimizer: { name: "sgd", lr: arch.slice(1).map(() => 0.05) } },
+        const runs = backends.map(({ workers, backend: be }) => {
+          const network = createNetwork({ backend: be, sizes: arch, dt: 0.3, weightRng: createRng(0) });
+          const trainer = createTrainer({
+            network,
+            energy: createEnergy("hopfield"),
+            cost: createCost("mse"),
+            config: { t1, t2, beta: 0.5, nudge: "one-sided", dynamics: "gradient", batch, optimizer: { name: "sgd", lr: arch.slice(1).map(() => 0.05) } },
+          });
+          const cursor = { at: 0 };
+          const warm = timed(trainer, data, batch, seconds / 2, 2, cursor);
+          return { workers, be, trainer, cursor, warm, rates: [] as number[] };
         });
-        const cursor = { at: 0 };
-        const warm = timed(trainer, data, batch, seconds / 2, 2, cursor);
         // The reference runs as many minibatches per repeat as take us about --seconds.
-        const torchBatches = Math.max(2, Math.round((seconds * warm) / batch));
-        const ours: number[] = [];
+        const torchBatches = Math.max(2, Math.round((seconds * (runs[0] as { warm: number }).warm) / batch));
         const ref: number[] = [];
         for (let r = 0; r < repeats; r++) {
-          ours.push(timed(trainer, data, batch, seconds, 1, cursor));
+          for (const run of runs) run.rates.push(timed(run.trainer, data, batch, seconds, 1, run.cursor));
           if (torch) ref.push(torchRepeat(torch, arch, batch, t1, t2, torchBatches));
         }
-        const med = median(ours);
-        const row: Record<string, unknown> = {
-          backend: backend.name,
-          workers,
-          arch: arch.join(","),
-          batch,
-          t1,
-          t2,
-          samplesPerSecond: med,
-          min: Math.min(...ours),
-          max: Math.max(...ours),
-          gflops: (med * flopsPerSample(arch, t1, t2)) / 1e9,
-          repeats,
-        };
-        if (torch) {
-          const tm = median(ref);
-          Object.assign(row, { torchSamplesPerSecond: tm, torchMin: Math.min(...ref), torchMax: Math.max(...ref), ratio: med / tm });
-        }
-        if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
-        else if (torch) {
-          const tm = row.torchSamplesPerSecond as number;
+        const first = median((runs[0] as { rates: number[] }).rates);
+        for (const run of runs) {
+          const med = median(run.rates);
+          const row: Record<string, unknown> = {
+            backend: run.be.name,
+            workers: run.workers,
+            arch: arch.join(","),
+            batch,
+            t1,
+            t2,
+            samplesPerSecond: med,
+            min: Math.min(...run.rates),
+            max: Math.max(...run.rates),
+            gflops: (med * flopsPerSample(arch, t1, t2)) / 1e9,
+            repeats,
+          };
+          if (several) row.overFirst = med / first;
+          if (torch) {
+            const tm = median(ref);
+            Object.assign(row, { torchSamplesPerSecond: tm, torchMin: Math.min(...ref), torchMax: Math.max(...ref), ratio: med / tm });
+          }
           const o = `${fmt(med)} (${fmt(row.min as number)}-${fmt(row.max as number)})`;
-          const t = `${fmt(tm)} (${fmt(row.torchMin as number)}-${fmt(row.torchMax as number)})`;
-          const ratio = `${(med / tm).toFixed(2)} (${((row.min as number) / (row.torchMax as number)).toFixed(2)}-${((row.max as number) / (row.torchMin as number)).toFixed(2)})`;
-          process.stdout.write(`${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}   ${o.padEnd(34)}${t.padEnd(35)}${ratio}\n`);
-        } else {
-          const o = `${fmt(med)} (${fmt(row.min as number)}-${fmt(row.max as number)})`;
-          process.stdout.write(`${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}   ${o.padEnd(29)}${(row.gflops as number).toFixed(2).padStart(7)}\n`);
+          if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+          else if (torch) {
+            const tm = row.torchSamplesPerSecond as number;
+            const t = `${fmt(tm)} (${fmt(row.torchMin as number)}-${fmt(row.torchMax as number)})`;
+            const ratio = `${(med / tm).toFixed(2)} (${((row.min as number) / (row.torchMax as number)).toFixed(2)}-${((row.max as number) / (row.torchMin as number)).toFixed(2)})`;
+            process.stdout.write(`${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}   ${o.padEnd(34)}${t.padEnd(35)}${ratio}\n`);
+          } else if (several) {
+            process.stdout.write(
+              `${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}${String(run.workers).padStart(10)}   ${o.padEnd(29)}${(row.gflops as number).toFixed(2).padStart(7)}${(med / first).toFixed(2).padStart(17)}\n`,
+            );
+          } else {
+            process.stdout.write(`${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}   ${o.padEnd(29)}${(row.gflops as number).toFixed(2).padStart(7)}\n`);
+          }
         }
       }
     }

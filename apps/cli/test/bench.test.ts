@@ -36,8 +36,30 @@ describe.runIf(existsSync(bench))("hts bench", () => {
     expect(JSON.parse(r.stdout.trim())).toMatchObject({ backend: "wasm-f32", workers: 2, batch: 16 });
   });
 
+  it("--workers 1,2 times both thread counts, alternating, with the ratio to the first", () => {
+    const r = run("--json", "--backend", "wasm", "--workers", "1,2", "--arch", "784,16,10", "--batch", "16", "--t1", "3", "--t2", "2", "--repeats", "2", "--seconds", "0");
+    expect(r.status).toBe(0);
+    const rows = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((row) => row.workers)).toEqual([1, 2]);
+    expect(rows[0]?.overFirst).toBe(1);
+    expect(rows[1]?.overFirst).toBeCloseTo((rows[1]?.samplesPerSecond as number) / (rows[0]?.samplesPerSecond as number), 12);
+  });
+
+  it.each([
+    [["--workers", "1,2", "--backend", "cpu"], "--workers 1,2 needs --backend wasm"],
+    [["--workers", "1,2", "--backend", "wasm", "--compare-torch"], "--compare-torch takes one --workers count"],
+  ])("%s is a usage error naming the conflict", (args, message) => {
+    const r = run(...args, "--json");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
   it.each([
     ["--workers", "0"],
+    ["--workers", "1,17"],
     ["--backend", "fast"],
     ["--arch", "10,5"],
     ["--seconds", "-1"],
