@@ -16,7 +16,9 @@ import {
   CTRL_FAILED,
   CTRL_GENERATION,
   CTRL_INTS,
+  CTRL_NEXT,
   CTRL_RANGES,
+  CTRL_ROWS,
   CTRL_RUNNING,
   DOT_N_MAX,
   type ExecKernels,
@@ -30,6 +32,7 @@ import {
   OP_FILL,
   OP_GEMM,
   OP_GRAD_EULER,
+  OP_SGD,
   OP_GRAD_HSIG,
   OP_LEAKY,
   OP_MUL,
@@ -39,14 +42,13 @@ import {
   runOps,
   SPARSE_DENSITY_MAX,
   SPARSE_K_MAX,
-  SPIN_POLLS,
+  SPIN_MS,
   workerSource,
 } from "./wasm-exec.js";
 
 /** The exports of `src/wasm/kernels.wat` (pointers are byte offsets into the linear memory). */
 export interface WasmKernels extends ExecKernels {
   colsums(x: number, o: number, rows: number, cols: number, alpha: number, beta: number): void;
-  sgd(p: number, g: number, v: number, n: number, lr: number, momentum: number, weightDecay: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, c1: number, c2: number): void;
   transpose(src: number, dst: number, rows: number, cols: number): void;
   nonfinite(x: number, n: number): number;
@@ -381,7 +383,7 @@ class WasmBackend implements Backend {
    * queued operation, run at once. The queue must be empty.
    */
   #rowProduct(a: number, b: number, c: number, m: number, n: number, k: number, alpha: number, beta: number): void {
-    if (this.#workers === null || m < 8) {
+    if (!this.#shared(m)) {
       this.#product(a, b, 0, c, m, n, k, alpha, beta);
       return;
     }
@@ -399,10 +401,22 @@ class WasmBackend implements Backend {
     q[7] = beta;
     q[8] = 0;
     q[9] = sparse;
+    this.#runOne(m, k);
+  }
+
+  /** Whether an operation on `rows` rows is worth sharing with the worker threads. */
+  #shared(rows: number): boolean {
+    return this.#workers !== null && rows >= 8;
+  }
+
+  /**
+   * Runs the one operation written in the queue's first slot over `rows` rows at once,
+   * shared by the threads, each taking its share in one block. The queue must be empty.
+   */
+  #runOne(rows: number, k: number): void {
     this.#queued = 1;
-    this.#qRows = m;
+    this.#qRows = rows;
     this.#qMaxK = k;
-    // B is read whole by every row: no blocking of rows (each thread takes its share at once)
     this.#bigOperand = true;
     this.#flushQueue();
   }
@@ -439,27 +453,25 @@ class WasmBackend implements Backend {
     const R = this.#qRows;
     const w = this.#workers;
     const threads = w === null || R < 8 ? 1 : w.count + 1;
-    const share = Math.ceil(R / threads / 4) * 4;
+    // With threads, about four blocks per thread, taken in turn (see runOps).
+    const share = threads === 1 ? R : Math.max(4, Math.floor(R / threads / 4) & ~3);
     let block = share;
     if (!this.#bigOperand) block = Math.max(4, Math.min(share, Math.floor(BLOCK_BYTES / Math.max(4, this.#rowBytes)) & ~3));
     const need = listBytes(block, Math.max(1, this.#qMaxK));
     if (threads > 1 && w !== null) {
       const ctrl = w.ctrl;
-      for (let t = 1; t < threads; t++) {
-        const r = CTRL_RANGES + 3 * (t - 1);
-        const from = Math.min(R, t * share);
-        ctrl[r] = from;
-        ctrl[r + 1] = Math.min(R, from + share);
-        ctrl[r + 2] = this.#list(t, need);
-      }
+      for (let t = 1; t < threads; t++) ctrl[CTRL_RANGES + 3 * (t - 1) + 2] = this.#list(t, need);
       ctrl[CTRL_COUNT] = count;
+      ctrl[CTRL_ROWS] = R;
       ctrl[CTRL_BLOCK] = block;
+      ctrl[CTRL_NEXT] = 0;
       Atomics.store(ctrl, CTRL_RUNNING, threads - 1);
       Atomics.add(ctrl, CTRL_GENERATION, 1);
       Atomics.notify(ctrl, CTRL_GENERATION);
-      runOps(this.#k, this.#q, count, 0, Math.min(R, share), block, this.#list(0, need));
-      for (let left = Atomics.load(ctrl, CTRL_RUNNING), spin = 0; left !== 0; left = Atomics.load(ctrl, CTRL_RUNNING)) {
-        if (spin++ >= SPIN_POLLS) Atomics.wait(ctrl, CTRL_RUNNING, left);
+      runOps(this.#k, this.#q, count, 0, R, block, this.#list(0, need), ctrl);
+      const until = performance.now() + SPIN_MS;
+      for (let left = Atomics.load(ctrl, CTRL_RUNNING); left !== 0; left = Atomics.load(ctrl, CTRL_RUNNING)) {
+        if (performance.now() >= until) Atomics.wait(ctrl, CTRL_RUNNING, left);
       }
       if (Atomics.load(ctrl, CTRL_FAILED) !== 0) {
         throw new KernelError("HTS_BACKEND_UNAVAILABLE", `${this.name}: a worker thread failed while running its rows`, {
@@ -812,7 +824,19 @@ class WasmBackend implements Backend {
     const P = param as WasmMatrix;
     const V = velocity as WasmMatrix | null;
     if (f32Finite(o.lr, o.momentum, o.weightDecay)) {
-      this.#k.sgd(P.ptr, (grad as WasmMatrix).ptr, V ? V.ptr : 0, P.length, o.lr, o.momentum, o.weightDecay);
+      if (this.#shared(P.rows)) {
+        // element-wise: each thread updates its share of the rows
+        const q = this.#q;
+        q[0] = OP_SGD;
+        q[1] = P.cols;
+        q[2] = P.ptr;
+        q[3] = (grad as WasmMatrix).ptr;
+        q[4] = V ? V.ptr : 0;
+        q[5] = o.lr;
+        q[6] = o.momentum;
+        q[7] = o.weightDecay;
+        this.#runOne(P.rows, 0);
+      } else this.#k.sgd(P.ptr, (grad as WasmMatrix).ptr, V ? V.ptr : 0, P.length, o.lr, o.momentum, o.weightDecay);
     } else {
       // Hyper-parameters beyond float32 (a learning rate of 1e308, say): the cpu-f32 loop,
       // in float64, so that 1e308 * 0 stays 0 instead of becoming Infinity * 0 = NaN.

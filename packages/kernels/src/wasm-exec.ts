@@ -11,6 +11,7 @@ export interface ExecKernels {
   activate(kind: number, deriv: number, x: number, o: number, n: number): void;
   euler(s: number, v: number, dt: number, o: number, rows: number, cols: number, scale: number, lo: number, hi: number): void;
   softmax(x: number, o: number, rows: number, cols: number): void;
+  sgd(p: number, g: number, v: number, n: number, lr: number, momentum: number, weightDecay: number): void;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
   gemm_sparse_k(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
   gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
@@ -40,6 +41,8 @@ export const OP_GRAD_HSIG = 9;
 export const OP_LEAKY = 10;
 /** Fused: OP_GRAD_HSIG (s, o, da) and then eulerStep(s, o, dt, next, { scale, clip: [lo, hi] }). */
 export const OP_GRAD_EULER = 11;
+/** An SGD step on rows of a parameter: slots p, g, v (0: none), lr, momentum, weight decay. */
+export const OP_SGD = 12;
 export const OP_SLOTS = 10;
 export const MAX_QUEUED = 4096;
 /** Inner dimensions up to this skip each zero entry of A (output states). */
@@ -92,8 +95,11 @@ export function product(
  * operations on one block, then the next. `list` is a scratch of listBytes(block, k) bytes
  * for the largest k of a queued product.
  */
-export function runOps(K: ExecKernels, q: Float64Array, count: number, from: number, to: number, block: number, list: number): void {
-  for (let r0 = from; r0 < to; r0 += block) {
+export function runOps(K: ExecKernels, q: Float64Array, count: number, from: number, to: number, block: number, list: number, ctrl: Int32Array | null = null): void {
+  // With `ctrl` (threads sharing the round), blocks are taken in turn from a shared counter,
+  // so that a thread slowed down by anything else takes fewer of them.
+  const next = (r0: number) => (ctrl === null ? r0 + block : from + Atomics.add(ctrl, CTRL_NEXT, 1) * block);
+  for (let r0 = ctrl === null ? from : next(0); r0 < to; r0 = next(r0)) {
     const rows = Math.min(block, to - r0);
     for (let i = 0, o = 0; i < count; i++, o += OP_SLOTS) {
       const cols = q[o + 1] as number;
@@ -157,6 +163,11 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, from: num
             q[o + 9] as number,
           );
           break;
+        case OP_SGD: {
+          const v = q[o + 4] as number;
+          K.sgd((q[o + 2] as number) + off, (q[o + 3] as number) + off, v === 0 ? 0 : v + off, n, q[o + 5] as number, q[o + 6] as number, q[o + 7] as number);
+          break;
+        }
         default:
           K.softmax((q[o + 2] as number) + off, (q[o + 3] as number) + off, rows, cols);
       }
@@ -166,20 +177,24 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, from: num
 
 /**
  * Layout of the control block in shared memory (Int32 slots): the generation (bumped to
- * start a round), the operation count (-1: stop), the block size, the number of workers
- * still running, a failure flag, and per worker w its rows [CTRL_RANGES + 3w, +1) and its
- * list scratch (+2).
+ * start a round), the operation count (-1: stop), the rows of the round, the block size,
+ * the number of workers still running, a failure flag, the counter of blocks taken, and
+ * per worker w its list scratch at CTRL_RANGES + 3w + 2.
  */
 export const CTRL_GENERATION = 0;
 export const CTRL_COUNT = 1;
+/** Rows of the round (threads take blocks of them in turn). */
+export const CTRL_ROWS = 2;
 export const CTRL_BLOCK = 3;
 export const CTRL_RUNNING = 4;
 /** Set by a worker whose share failed. */
 export const CTRL_FAILED = 5;
+/** The next block of rows to take (an index, bumped atomically). */
+export const CTRL_NEXT = 6;
 export const CTRL_RANGES = 8;
 export const CTRL_INTS = 64;
-/** Polls of the control block before a thread sleeps in Atomics.wait (some tens of microseconds). */
-export const SPIN_POLLS = 20000;
+/** Milliseconds a thread polls the control block before it sleeps in Atomics.wait. */
+export const SPIN_MS = 2;
 
 /** The source of a worker thread (CommonJS, for `new Worker(source, { eval: true })`). */
 export function workerSource(): string {
@@ -196,6 +211,7 @@ export function workerSource(): string {
     OP_GRAD_HSIG,
     OP_LEAKY,
     OP_GRAD_EULER,
+    OP_SGD,
     OP_SLOTS,
     MAX_QUEUED,
     SPARSE_K_MAX,
@@ -203,12 +219,14 @@ export function workerSource(): string {
     SPARSE_DENSITY_MAX,
     CTRL_GENERATION,
     CTRL_COUNT,
+    CTRL_ROWS,
+    CTRL_NEXT,
     CTRL_BLOCK,
     CTRL_RUNNING,
     CTRL_FAILED,
     CTRL_RANGES,
     CTRL_INTS,
-    SPIN_POLLS,
+    SPIN_MS,
   };
   return [
     '"use strict";',
@@ -223,16 +241,17 @@ const q = new Float64Array(memory.buffer, queuePtr, MAX_QUEUED * OP_SLOTS);
 // The generation starts at 0: a round started before this thread got here is not missed.
 let generation = 0;
 for (;;) {
-  // A round usually follows within microseconds (the next phase of the same minibatch):
-  // poll for a while before sleeping, which saves the wake-up latency of every round.
-  for (let spin = 0; spin < SPIN_POLLS && Atomics.load(ctrl, CTRL_GENERATION) === generation; spin++);
+  // The next round usually follows within a millisecond (the next phase of the same
+  // minibatch): poll for a while before sleeping, which saves the wake-up latency of a round.
+  const until = performance.now() + SPIN_MS;
+  while (Atomics.load(ctrl, CTRL_GENERATION) === generation && performance.now() < until);
   Atomics.wait(ctrl, CTRL_GENERATION, generation);
   generation = Atomics.load(ctrl, CTRL_GENERATION);
   const count = Atomics.load(ctrl, CTRL_COUNT);
   if (count < 0) break;
   const r = CTRL_RANGES + 3 * index;
   try {
-    runOps(K, q, count, ctrl[r], ctrl[r + 1], ctrl[CTRL_BLOCK], ctrl[r + 2]);
+    runOps(K, q, count, 0, ctrl[CTRL_ROWS], ctrl[CTRL_BLOCK], ctrl[r + 2], ctrl);
   } catch (e) {
     Atomics.store(ctrl, CTRL_FAILED, 1);
   }
