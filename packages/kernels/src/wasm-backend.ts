@@ -43,6 +43,8 @@ import {
   SPARSE_DENSITY_MAX,
   SPARSE_K_MAX,
   SPIN_MS,
+  STALL_MS,
+  WAIT_SLICE_MS,
   workerSource,
 } from "./wasm-exec.js";
 
@@ -253,6 +255,8 @@ class WasmBackend implements Backend {
   #epoch = 1;
   #rowBytes = 0;
   #bigOperand = false;
+  /** Set when a round of the worker threads stalled (see #await). */
+  #stalled = false;
   readonly #outer: OuterProduct[] = [];
 
   constructor(kernels: WasmKernels, memory: WasmMemory, workers: WorkerSetup | null) {
@@ -459,6 +463,13 @@ class WasmBackend implements Backend {
     if (!this.#bigOperand) block = Math.max(4, Math.min(share, Math.floor(BLOCK_BYTES / Math.max(4, this.#rowBytes)) & ~3));
     const need = listBytes(block, Math.max(1, this.#qMaxK));
     if (threads > 1 && w !== null) {
+      if (this.#stalled) {
+        throw new KernelError("HTS_BACKEND_UNAVAILABLE", `${this.name}: a worker thread stopped earlier; make a new backend`, {
+          parameter: "workers",
+          value: threads - 1,
+          expected: "worker threads that run",
+        });
+      }
       const ctrl = w.ctrl;
       for (let t = 1; t < threads; t++) ctrl[CTRL_RANGES + 3 * (t - 1) + 2] = this.#list(t, need);
       ctrl[CTRL_COUNT] = count;
@@ -469,10 +480,7 @@ class WasmBackend implements Backend {
       Atomics.add(ctrl, CTRL_GENERATION, 1);
       Atomics.notify(ctrl, CTRL_GENERATION);
       runOps(this.#k, this.#q, count, 0, R, block, this.#list(0, need), ctrl);
-      const until = performance.now() + SPIN_MS;
-      for (let left = Atomics.load(ctrl, CTRL_RUNNING); left !== 0; left = Atomics.load(ctrl, CTRL_RUNNING)) {
-        if (performance.now() >= until) Atomics.wait(ctrl, CTRL_RUNNING, left);
-      }
+      this.#await(ctrl, threads - 1);
       if (Atomics.load(ctrl, CTRL_FAILED) !== 0) {
         throw new KernelError("HTS_BACKEND_UNAVAILABLE", `${this.name}: a worker thread failed while running its rows`, {
           parameter: "workers",
@@ -488,6 +496,34 @@ class WasmBackend implements Backend {
     this.#epoch++;
     this.#rowBytes = 0;
     this.#bigOperand = false;
+  }
+
+  /**
+   * Waits until the worker threads have finished the round: polls for a while, then sleeps
+   * in slices. A round in which no block is taken and no thread finishes for STALL_MS (a
+   * thread that died, say) is an error, and the backend refuses further work.
+   */
+  #await(ctrl: Int32Array, workers: number): void {
+    const start = performance.now();
+    let mark = -1;
+    let since = start;
+    for (let left = Atomics.load(ctrl, CTRL_RUNNING); left !== 0; left = Atomics.load(ctrl, CTRL_RUNNING)) {
+      const now = performance.now();
+      if (now - start < SPIN_MS) continue;
+      const progress = Atomics.load(ctrl, CTRL_NEXT) * (workers + 1) + left;
+      if (progress !== mark) {
+        mark = progress;
+        since = now;
+      } else if (now - since > STALL_MS) {
+        this.#stalled = true;
+        throw new KernelError("HTS_BACKEND_UNAVAILABLE", `${this.name}: a worker thread made no progress for ${STALL_MS / 1000} s (it may have stopped); this backend cannot be used any more`, {
+          parameter: "workers",
+          value: workers,
+          expected: "worker threads that run",
+        });
+      }
+      Atomics.wait(ctrl, CTRL_RUNNING, left, WAIT_SLICE_MS);
+    }
   }
 
   matrix(rows: number, cols: number, values?: ArrayLike<number>): Matrix {

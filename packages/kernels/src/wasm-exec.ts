@@ -195,6 +195,13 @@ export const CTRL_RANGES = 8;
 export const CTRL_INTS = 64;
 /** Milliseconds a thread polls the control block before it sleeps in Atomics.wait. */
 export const SPIN_MS = 2;
+/**
+ * Threads sleep in Atomics.wait in slices of this many milliseconds, so that the engine can
+ * run its own interrupts (memory growth, code tier-up) between them.
+ */
+export const WAIT_SLICE_MS = 50;
+/** A round in which no thread takes a block for this long has stalled: an error, not a hang. */
+export const STALL_MS = 60_000;
 
 /** The source of a worker thread (CommonJS, for `new Worker(source, { eval: true })`). */
 export function workerSource(): string {
@@ -227,6 +234,7 @@ export function workerSource(): string {
     CTRL_RANGES,
     CTRL_INTS,
     SPIN_MS,
+    WAIT_SLICE_MS,
   };
   return [
     '"use strict";',
@@ -245,7 +253,7 @@ for (;;) {
   // minibatch): poll for a while before sleeping, which saves the wake-up latency of a round.
   const until = performance.now() + SPIN_MS;
   while (Atomics.load(ctrl, CTRL_GENERATION) === generation && performance.now() < until);
-  Atomics.wait(ctrl, CTRL_GENERATION, generation);
+  while (Atomics.load(ctrl, CTRL_GENERATION) === generation) Atomics.wait(ctrl, CTRL_GENERATION, generation, WAIT_SLICE_MS);
   generation = Atomics.load(ctrl, CTRL_GENERATION);
   const count = Atomics.load(ctrl, CTRL_COUNT);
   if (count < 0) break;
