@@ -201,7 +201,7 @@ export const SPIN_MS = 2;
  */
 export const WAIT_SLICE_MS = 50;
 /** A round in which no thread takes a block for this long has stalled: an error, not a hang. */
-export const STALL_MS = 60_000;
+export const STALL_MS = 300_000;
 
 /** The source of a worker thread (CommonJS, for `new Worker(source, { eval: true })`). */
 export function workerSource(): string {
