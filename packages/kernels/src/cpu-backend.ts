@@ -10,6 +10,7 @@ import type {
   SgdStepOptions,
 } from "./backend.js";
 import { KernelError } from "./errors.js";
+import { argmaxRowsOf, maxAbsDiffOf } from "./host-arrays.js";
 
 /** A matrix in host memory: the CPU backends expose their typed array as `data`. */
 export interface HostMatrix extends Matrix {
@@ -292,15 +293,7 @@ class CpuBackend implements Backend {
   }
 
   maxAbsDiff(a: Matrix, b: Matrix): number {
-    const A = dataOf(a);
-    const Bd = dataOf(b);
-    let max = 0;
-    for (let i = 0; i < A.length; i++) {
-      const d = Math.abs((A[i] as number) - (Bd[i] as number));
-      if (d > max || Number.isNaN(d)) max = d;
-      if (Number.isNaN(max)) return max;
-    }
-    return max;
+    return maxAbsDiffOf(dataOf(a), dataOf(b));
   }
 
   findNonFinite(m: Matrix): number {
@@ -310,22 +303,9 @@ class CpuBackend implements Backend {
   }
 
   argmaxRows(m: Matrix): Int32Array {
-    const d = dataOf(m);
-    const out = new Int32Array(m.rows);
-    for (let r = 0; r < m.rows; r++) {
-      let best = 0;
-      let bv = d[r * m.cols] as number;
-      for (let j = 1; j < m.cols; j++) {
-        const v = d[r * m.cols + j] as number;
-        if (v > bv) {
-          bv = v;
-          best = j;
-        }
-      }
-      out[r] = best;
-    }
-    return out;
+    return argmaxRowsOf(dataOf(m), 0, m.rows, m.cols);
   }
+
 }
 
 /** The portable float32 CPU backend (plain TypeScript loops). */

@@ -3,12 +3,12 @@ import type {
   AdamStepOptions,
   Backend,
   EulerStepOptions,
-  FloatArray,
   GemmOptions,
   Matrix,
   SgdStepOptions,
 } from "./backend.js";
 import { KernelError } from "./errors.js";
+import { maxAbsDiffOf } from "./host-arrays.js";
 
 // The parts of gpu.js 2.24.1 used here, typed locally (the package's own declarations
 // describe its browser build and pull in DOM types).
@@ -422,7 +422,7 @@ class GpuJsBackend implements GpuBackend {
     for (let i = 0; i < r.length; i++) {
       const d = r[i] as number;
       // A non-finite difference somewhere: settle it exactly on the host, as the CPU does.
-      if (!Number.isFinite(d)) return hostMaxAbsDiff(this.read(a), this.read(b));
+      if (!Number.isFinite(d)) return maxAbsDiffOf(this.read(a), this.read(b));
       if (d > max) max = d;
     }
     return max;
@@ -456,16 +456,6 @@ class GpuJsBackend implements GpuBackend {
     this.#kernels.clear();
     await this.#gpu.destroy();
   }
-}
-
-function hostMaxAbsDiff(a: FloatArray, b: FloatArray): number {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs((a[i] as number) - (b[i] as number));
-    if (d > max || Number.isNaN(d)) max = d;
-    if (Number.isNaN(max)) return max;
-  }
-  return max;
 }
 
 function unavailable(message: string, value: unknown = undefined): KernelError {

@@ -9,6 +9,7 @@ import type {
   SgdStepOptions,
 } from "./backend.js";
 import { KernelError } from "./errors.js";
+import { argmaxRowsOf } from "./host-arrays.js";
 import { KERNELS_WASM, KERNELS_WASM_SHARED } from "./wasm/kernels-wasm.generated.js";
 import {
   CTRL_BLOCK,
@@ -956,24 +957,9 @@ class WasmBackend implements Backend {
 
   argmaxRows(m: Matrix): Int32Array {
     this.#flush();
-    const w = m as WasmMatrix;
-    const f = this.#f32;
-    const out = new Int32Array(m.rows);
-    for (let r = 0; r < m.rows; r++) {
-      const o = (w.ptr >> 2) + r * m.cols;
-      let best = 0;
-      let bv = f[o] as number;
-      for (let j = 1; j < m.cols; j++) {
-        const v = f[o + j] as number;
-        if (v > bv) {
-          bv = v;
-          best = j;
-        }
-      }
-      out[r] = best;
-    }
-    return out;
+    return argmaxRowsOf(this.#f32, (m as WasmMatrix).ptr >> 2, m.rows, m.cols);
   }
+
 }
 
 /**
