@@ -2,7 +2,7 @@ import { gpuBackend, gpuUnavailable } from "./gpu-env.js";
 import { runAll } from "./vitest-shim.js";
 
 /** What the page reports to the Node-side test through `window.__htsResults`. */
-interface PageResults {
+export interface PageResults {
   done: boolean;
   renderer: string | null;
   backend: string | null;

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PageResults } from "../browser/main.js";
 import { gpuRequired } from "../src/gpu-testing.js";
 
 // The conformance suite of test/conformance.test.ts, unchanged, in a real browser: the page
@@ -17,19 +18,6 @@ const kernelsDir = fileURLToPath(new URL("..", import.meta.url));
 const browserDir = join(kernelsDir, "browser");
 const chromium = process.env.HTS_CHROMIUM ?? "/usr/bin/chromium";
 const missing = existsSync(chromium) ? null : `no Chromium at ${chromium} (apt-get install -y chromium, or set HTS_CHROMIUM)`;
-
-interface PageResults {
-  done: boolean;
-  renderer: string | null;
-  backend: string | null;
-  gpuUnavailable: string | null;
-  passed: number;
-  failed: number;
-  skipped: number;
-  failures: { name: string; error: string }[];
-  names: string[];
-  ms: number;
-}
 
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
 
