@@ -1,20 +1,11 @@
 import { createReferenceBackend, type Matrix } from "@hts/kernels";
+import { type CheckReport, type CheckResult, seededUniform } from "@hts/kernels/testing";
 import type { Cost } from "./cost.js";
 import type { Energy } from "./energy.js";
 import { allocParamGradients, allocState, type NetworkParams } from "./params.js";
 
-/** One invariant checked by {@link checkEnergy} or {@link checkCost}. */
-export interface CheckResult {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly detail: string;
-}
-
-/** A check's outcome: `ok` when every check passed. */
-export interface CheckReport {
-  readonly ok: boolean;
-  readonly checks: readonly CheckResult[];
-}
+// A kit's report has the same form in every package: one result per invariant.
+export type { CheckReport, CheckResult };
 
 /** Options of the gradient checks. */
 export interface GradientCheckOptions {
@@ -32,14 +23,6 @@ export interface GradientCheckOptions {
   readonly stateRange?: readonly [number, number];
 }
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
 /**
  * Checks an {@link Energy}, yours included, in float64 on the reference backend: the state
  * gradient and the parameter gradients against central finite differences of `value`, on
@@ -52,7 +35,7 @@ export function checkEnergy(energy: Energy, options: GradientCheckOptions = {}):
   const tol = options.tolerance ?? 1e-6;
   const [lo, hi] = options.stateRange ?? [0.1, 0.9];
   const be = createReferenceBackend();
-  const r = lcg(options.seed ?? 7);
+  const r = seededUniform(options.seed ?? 7);
   const W: Matrix[] = [];
   const b: Matrix[] = [];
   for (let l = 1; l < sizes.length; l++) {
@@ -134,7 +117,7 @@ export function checkCost(cost: Cost, options: GradientCheckOptions & { activati
   const tol = options.tolerance ?? 1e-6;
   const [lo, hi] = options.stateRange ?? [0.1, 0.9];
   const be = createReferenceBackend();
-  const r = lcg(options.seed ?? 7);
+  const r = seededUniform(options.seed ?? 7);
   const sL = be.matrix(B, n, Array.from({ length: B * n }, () => lo + (hi - lo) * r()));
   const yv = new Float64Array(B * n);
   for (let i = 0; i < B; i++) yv[i * n + Math.floor(r() * n)] = 1;

@@ -22,7 +22,11 @@ export interface CheckBackendOptions {
   readonly seed?: number;
 }
 
-function lcg(seed: number): () => number {
+/**
+ * The small deterministic generator the conformance kits draw their test data from: a
+ * linear congruential sequence of numbers in [0, 1) for a 32-bit `seed`. For test data only.
+ */
+export function seededUniform(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -41,7 +45,7 @@ function lcg(seed: number): () => number {
 export async function checkBackend(backend: Backend, options: CheckBackendOptions = {}): Promise<CheckReport> {
   const ref = createReferenceBackend();
   const rtol = options.rtol ?? (backend.precision === "float64" ? 1e-12 : 1e-5);
-  const rnd = lcg(options.seed ?? 1);
+  const rnd = seededUniform(options.seed ?? 1);
   const values = (n: number, lo = -1, hi = 1, zeros = 0) =>
     Float64Array.from({ length: n }, () => (rnd() < zeros ? 0 : Math.fround(lo + (hi - lo) * rnd())));
   const checks: CheckResult[] = [];
