@@ -88,6 +88,19 @@ export function createOptimizer(backend: Backend, sizes: readonly number[], conf
   const name = config.name;
   const first = name === "sgd" ? null : like();
   const second = name === "adam" ? like() : null;
+  // The moment buffers by the names their tensors carry in a saved state: m.W1, m.b1, ...
+  // then v.W1, ... (only those the optimizer has).
+  const slots: { key: string; matrix: Matrix }[] = [];
+  for (const [moment, bufs] of [
+    ["m", first],
+    ["v", second],
+  ] as const) {
+    if (!bufs) continue;
+    for (let l = 0; l < L; l++) {
+      slots.push({ key: `${moment}.W${l + 1}`, matrix: bufs[0]?.[l] as Matrix });
+      slots.push({ key: `${moment}.b${l + 1}`, matrix: bufs[1]?.[l] as Matrix });
+    }
+  }
   let t = 0;
   return {
     config: { ...config, momentum, weightDecay, beta1, beta2, epsilon },
@@ -100,41 +113,19 @@ export function createOptimizer(backend: Backend, sizes: readonly number[], conf
     },
     saveState() {
       const tensors: Record<string, Float32Array> = {};
-      for (const [moment, bufs] of [
-        ["m", first],
-        ["v", second],
-      ] as const) {
-        if (!bufs) continue;
-        for (let l = 0; l < L; l++) {
-          tensors[`${moment}.W${l + 1}`] = Float32Array.from(backend.read(bufs[0]?.[l] as Matrix));
-          tensors[`${moment}.b${l + 1}`] = Float32Array.from(backend.read(bufs[1]?.[l] as Matrix));
-        }
-      }
+      for (const { key, matrix } of slots) tensors[key] = Float32Array.from(backend.read(matrix));
       return { name, step: t, lr: [...rates], tensors };
     },
     loadState(state) {
       if (state.name !== name) invalid("loadState", "state.name", state.name, `"${name}" (the optimizer being restored)`);
       if (!Number.isInteger(state.step) || state.step < 0) invalid("loadState", "state.step", state.step, "an integer >= 0");
       checkRates("loadState", state.lr);
-      for (const [moment, bufs] of [
-        ["m", first],
-        ["v", second],
-      ] as const) {
-        if (!bufs) continue;
-        for (let l = 0; l < L; l++) {
-          for (const [k, kind] of [
-            [0, "W"],
-            [1, "b"],
-          ] as const) {
-            const key = `${moment}.${kind}${l + 1}`;
-            const target = bufs[k]?.[l] as Matrix;
-            const data = state.tensors[key];
-            if (!data || data.length !== target.rows * target.cols) {
-              invalid("loadState", `state.tensors["${key}"]`, data ? `${data.length} values` : "missing", `${target.rows * target.cols} values`);
-            }
-            backend.write(target, data);
-          }
+      for (const { key, matrix } of slots) {
+        const data = state.tensors[key];
+        if (!data || data.length !== matrix.rows * matrix.cols) {
+          invalid("loadState", `state.tensors["${key}"]`, data ? `${data.length} values` : "missing", `${matrix.rows * matrix.cols} values`);
         }
+        backend.write(matrix, data);
       }
       t = state.step;
       rates = [...state.lr];
