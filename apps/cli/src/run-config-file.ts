@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { DISTRIBUTION_NAMES } from "@hts/distributions";
 import { z } from "zod";
+import { readJsonOption } from "./io.js";
 import { UsageError } from "./usage-error.js";
 
 const positiveInt = z.number().int().min(1);
@@ -77,18 +77,7 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 /** Reads and validates a configuration file; the first problem is a UsageError naming the JSON path, the value and what is allowed. */
 export function readRunConfigFile(file: string): RunConfigFile {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsageError("config", `--config: cannot read ${file}: ${(e as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError("config", `--config: ${file} is not valid JSON: ${(e as Error).message}`);
-  }
+  const json = readJsonOption("config", file);
   const r = runConfigSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0] as z.core.$ZodIssue;

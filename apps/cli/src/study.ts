@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { formatHelp, type OptionTable, parseCommand, str } from "./args.js";
 import { accuracySpec, drawDtHistogram, dtHistogramSpec, renderSvg, stabilitySpec } from "./charts.js";
-import { type Io, isNonEmptyDir, writeFileAtomic } from "./io.js";
+import { type Io, isNonEmptyDir, readJsonOption, writeFileAtomic } from "./io.js";
 import {
   canonicalDefinition,
   PRESET_NAMES,
@@ -130,18 +130,7 @@ async function resolveStudy(argv: readonly string[], io: Io): Promise<Resolved |
   const studyPath = str(a, "study");
   let file: ReturnType<typeof parseStudyFile> = { definition: {} };
   if (studyPath !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(studyPath, "utf8");
-    } catch (e) {
-      throw new UsageError("study", `--study: cannot read ${studyPath}: ${(e as Error).message}`);
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (e) {
-      throw new UsageError("study", `--study: ${studyPath} is not valid JSON: ${(e as Error).message}`);
-    }
+    const json = readJsonOption("study", studyPath);
     file = parseStudyFile(json, studyPath, kinds);
   }
   const presetFlag = str(a, "preset");
