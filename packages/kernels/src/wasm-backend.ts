@@ -457,7 +457,7 @@ class WasmBackend implements Backend {
     if (count === 0) return;
     const R = this.#qRows;
     const w = this.#workers;
-    const threads = w === null || R < 8 ? 1 : w.count + 1;
+    const threads = w !== null && this.#shared(R) ? w.count + 1 : 1;
     // With threads, about four blocks per thread, taken in turn (see runOps).
     const share = threads === 1 ? R : Math.max(4, Math.floor(R / threads / 4) & ~3);
     let block = share;
