@@ -29,6 +29,7 @@ import {
   OP_AXPBY,
   OP_BROADCAST,
   OP_COPY,
+  OP_DRIVE,
   OP_EULER,
   OP_FILL,
   OP_GEMM,
@@ -369,7 +370,52 @@ class WasmBackend implements Backend {
       if (g.length * 4 > BIG_OPERAND_BYTES) this.#bigOperand = true;
     }
     w.version++;
-    return this.#queued++ * OP_SLOTS;
+    const o = this.#queued++ * OP_SLOTS;
+    // Unused slots read 0 (the fusions below compare slots with matrix addresses).
+    this.#q.fill(0, o + 1, o + OP_SLOTS);
+    return o;
+  }
+
+  /**
+   * The OP_GRAD_EULER at slot `x` (state s, sums o): when o was last written by a product
+   * with a short inner dimension (the output layer's drive of a wide layer, OP_GEMM with the
+   * sparse kernel or OP_DRIVE) and nothing in between touches s, o, da, dt or next, the
+   * gradient rule moves into that product's pass (OP_DRIVE) and slot x goes. The same
+   * operations in the same order per entry: bit-identical.
+   */
+  #fuseDrive(x: number): void {
+    const q = this.#q;
+    const s = q[x + 2] as number;
+    const o = q[x + 3] as number;
+    const da = q[x + 4] as number;
+    const dt = q[x + 5] as number;
+    const next = q[x + 6] as number;
+    for (let g = x - OP_SLOTS; g >= 0 && g >= x - 16 * OP_SLOTS; g -= OP_SLOTS) {
+      const code = q[g];
+      const drive = code === OP_DRIVE && q[g + 8] === 0;
+      const product = code === OP_GEMM && (q[g + 5] as number) <= SPARSE_K_MAX && q[g + 3] !== 0 && q[g + 7] === 1;
+      if ((drive || product) && q[g + 4] === o) {
+        const c0 = drive ? (q[g + 7] as number) : 0;
+        for (const read of [q[g + 2], q[g + 3], c0]) if (read === s || read === da || read === next || read === dt) return;
+        q[g] = OP_DRIVE;
+        q[g + 7] = c0;
+        q[g + 8] = s;
+        q[g + 9] = da;
+        q[g + 10] = dt;
+        q[g + 11] = next;
+        q[g + 12] = q[x + 7] as number;
+        q[g + 13] = q[x + 8] as number;
+        q[g + 14] = q[x + 9] as number;
+        q[g + 15] = 0;
+        q.copyWithin(x, x + OP_SLOTS, this.#queued * OP_SLOTS);
+        this.#queued -= 1;
+        return;
+      }
+      for (let j = 2; j < OP_SLOTS; j++) {
+        const v = q[g + j];
+        if (v === s || v === o || v === da || v === dt || v === next) return;
+      }
+    }
   }
 
   /** `product` of wasm-exec on this thread, with a list scratch large enough for A. */
@@ -644,6 +690,20 @@ class WasmBackend implements Backend {
       q[o + 8] = btPtr;
       q[o + 9] = 0;
       if (k > this.#qMaxK) this.#qMaxK = k;
+      // copy(C0, C) queued just before a short-k product into C with beta 1: the sums start
+      // from C0 (OP_DRIVE), one pass over C fewer.
+      const p = o - OP_SLOTS;
+      if (k <= SPARSE_K_MAX && bPtr !== 0 && beta === 1 && p >= 0 && q[p] === OP_COPY && q[p + 3] === C.ptr && q[p + 1] === n) {
+        const c0 = q[p + 2] as number;
+        if (c0 !== C.ptr && A.ptr !== C.ptr) {
+          q.copyWithin(p, o, o + OP_SLOTS);
+          q[p] = OP_DRIVE;
+          q[p + 7] = c0;
+          q[p + 8] = 0;
+          q[p + 9] = 0;
+          this.#queued -= 1;
+        }
+      }
       return;
     }
     this.#flushQueue();
@@ -811,6 +871,7 @@ class WasmBackend implements Backend {
             q[x + 8] = clip ? clip[0] : Number.NEGATIVE_INFINITY;
             q[x + 9] = clip ? clip[1] : Number.POSITIVE_INFINITY;
             this.#queued -= 1;
+            this.#fuseDrive(x);
             return;
           }
           break;

@@ -13,7 +13,25 @@ export interface ExecKernels {
   softmax(x: number, o: number, rows: number, cols: number): void;
   sgd(p: number, g: number, v: number, n: number, lr: number, momentum: number, weightDecay: number): void;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
-  gemm_sparse_k(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
+  gemm_sk(
+    a: number,
+    b: number,
+    c: number,
+    c0: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    beta: number,
+    list: number,
+    s: number,
+    da: number,
+    dt: number,
+    next: number,
+    scale: number,
+    lo: number,
+    hi: number,
+  ): void;
   gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
   grad_hsig(s: number, o: number, da: number, n: number): void;
   leaky(kind: number, w: number, s: number, dt: number, next: number, rows: number, cols: number): void;
@@ -43,7 +61,14 @@ export const OP_LEAKY = 10;
 export const OP_GRAD_EULER = 11;
 /** An SGD step on rows of a parameter: slots p, g, v (0: none), lr, momentum, weight decay. */
 export const OP_SGD = 12;
-export const OP_SLOTS = 10;
+/**
+ * Fused: a product with a short inner dimension into C with beta 1 (slots a, b, c, k, alpha),
+ * starting from C0 instead of C when slot 7 is not 0 (copy(C0, C) queued just before), and
+ * when slot 8 (s) is not 0 followed by OP_GRAD_EULER on (s, C): slots da, dt, next, scale,
+ * lo, hi. One pass over each row instead of three or four.
+ */
+export const OP_DRIVE = 13;
+export const OP_SLOTS = 16;
 export const MAX_QUEUED = 4096;
 /** Inner dimensions up to this skip each zero entry of A (output states). */
 export const SPARSE_K_MAX = 16;
@@ -80,7 +105,7 @@ export function product(
   list: number,
   sparse = 0,
 ): void {
-  if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sparse_k(a, b, c, m, n, k, k, n, n, alpha, beta);
+  if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sk(a, b, c, 0, m, n, k, alpha, beta, list, 0, 0, 0, 0, 0, 0, 0);
   else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
   else {
     const entries = list + ((m * 4 + 63) & ~63);
@@ -163,6 +188,31 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, from: num
             q[o + 9] as number,
           );
           break;
+        case OP_DRIVE: {
+          const k = q[o + 5] as number;
+          const c0 = q[o + 7] as number;
+          const s = q[o + 8] as number;
+          K.gemm_sk(
+            (q[o + 2] as number) + r0 * k * 4,
+            q[o + 3] as number,
+            (q[o + 4] as number) + off,
+            c0 === 0 ? 0 : c0 + off,
+            rows,
+            cols,
+            k,
+            q[o + 6] as number,
+            1,
+            list,
+            s === 0 ? 0 : s + off,
+            s === 0 ? 0 : (q[o + 9] as number) + off,
+            q[o + 10] as number,
+            s === 0 ? 0 : (q[o + 11] as number) + off,
+            q[o + 12] as number,
+            q[o + 13] as number,
+            q[o + 14] as number,
+          );
+          break;
+        }
         case OP_SGD: {
           const v = q[o + 4] as number;
           K.sgd((q[o + 2] as number) + off, (q[o + 3] as number) + off, v === 0 ? 0 : v + off, n, q[o + 5] as number, q[o + 6] as number, q[o + 7] as number);
@@ -219,6 +269,7 @@ export function workerSource(): string {
     OP_LEAKY,
     OP_GRAD_EULER,
     OP_SGD,
+    OP_DRIVE,
     OP_SLOTS,
     MAX_QUEUED,
     SPARSE_K_MAX,

@@ -53,6 +53,7 @@ describe.runIf(available)("wasm-f32", async () => {
           for (const [alpha, beta] of [
             [1, 0],
             [-0.5, 0.75],
+            [0.5, 1],
           ] as const) {
             const [c, cRef] = both(m, n, beta === 0 ? new Array<number>(m * n).fill(Number.NaN) : prev);
             be.gemm(a, b, c, { transA, transB, alpha, beta });
@@ -90,6 +91,45 @@ describe.runIf(available)("wasm-f32", async () => {
     const v = be.matrix(5, 6);
     be.adamStep(w, be.matrix(5, 6, randomValues(rand, 30)), m, v, { lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, step: 1 });
     check();
+  });
+
+  it("a gradient-rule step queued whole (passes fused) is bit-identical to its operations run one by one", () => {
+    // The relaxation step of a wide layer driven by a few output states: activate, copy the
+    // input drive, the short-k product with beta 1, the hard sigmoid's gradient and the Euler
+    // step. Queued back to back they run as one fused pass; a read after each operation
+    // runs them one at a time. 70 columns reach the 6-, 4- and 1-vector parts and the last 2.
+    const rows = 9;
+    const n = 70;
+    const k = 10;
+    const step = (oneByOne: boolean) => {
+      const r = seededUniform(21);
+      const h = be.matrix(rows, n, randomValues(r, rows * n, -0.3, 1.3).map((v, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? 1 : v)));
+      const y = be.matrix(rows, k, sparseValues(r, rows * k));
+      const u = be.matrix(rows, n, randomValues(r, rows * n));
+      const w = be.matrix(n, k, randomValues(r, n * k));
+      const dt = be.matrix(1, n, randomValues(r, n, 0.05, 0.5));
+      const [a, ay, o, da, next] = [n, k, n, n, n].map((c) => be.matrix(rows, c));
+      const ops = [
+        () => be.activate("hard-sigmoid", h, a as Matrix),
+        () => be.activate("hard-sigmoid", y, ay as Matrix),
+        () => be.copy(u, o as Matrix),
+        () => be.gemm(ay as Matrix, w, o as Matrix, { transB: true, beta: 1 }),
+        () => be.activateDerivative("hard-sigmoid", h, da as Matrix),
+        () => be.mul(da as Matrix, o as Matrix, o as Matrix),
+        () => be.axpby(1, h, -1, o as Matrix, o as Matrix),
+        () => be.eulerStep(h, o as Matrix, dt, next as Matrix, { scale: -1, clip: [0, 1] }),
+      ];
+      for (const op of ops) {
+        op();
+        if (oneByOne) be.read(o as Matrix);
+      }
+      return [a, o, da, next].map((m) => Array.from(be.read(m as Matrix)));
+    };
+    const fused = step(false);
+    const plain = step(true);
+    fused.forEach((v, i) => {
+      expect(v.map((x) => (Object.is(x, -0) ? "-0" : x))).toEqual((plain[i] as number[]).map((x) => (Object.is(x, -0) ? "-0" : x)));
+    });
   });
 
   it("outer products into one C with the same A, as parameter gradients come, match the reference", () => {

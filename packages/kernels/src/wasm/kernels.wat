@@ -803,40 +803,33 @@
           (local.get $m) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta) (local.get $left)))))
 
   ;; C (m x n) = alpha A (m x k) B (k x n) + beta C for a small k (the output layer's few
-  ;; states driving a wide layer): per row, C is scaled once and then gets one pass over a
-  ;; row of B for each nonzero A[i, p] (most output states are exactly 0).
-  (func (export "gemm_sparse_k") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
-        (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32)
-    (local $i i32) (local $p i32) (local $cr i32) (local $cp i32) (local $bp i32) (local $vend i32) (local $end i32)
-    (local $av f32) (local $s v128) (local $vb v128)
-    (local.set $lda (i32.shl (local.get $lda) (i32.const 2)))
-    (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
-    (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
+  ;; states driving a wide layer; A, B and C contiguous). Per row, the nonzero A[i, p] (most
+  ;; output states are exactly 0) are listed first at `list` (alpha A[i, p] and the address
+  ;; of B's row p), then 6 (then 4, then 1) vectors of the row at a time are summed in
+  ;; registers over the list: C[i, j] = beta C[i, j] + alpha A[i, p1] B[p1, j] + alpha
+  ;; A[i, p2] B[p2, j] + ..., added in that order. With cz (not 0) the sums start from
+  ;; Cz[i, j] instead of C[i, j] (a copy into C queued just before, beta 1). With s (not 0)
+  ;; the hard sigmoid's gradient rule follows on the row, as grad_euler_hsig does with o =
+  ;; the sum: da = rho'(s), C = s - da (.) o, next = min(hi, max(lo, s + (scale dt) (.) C)).
+  (func (export "gemm_sk") (param $a i32) (param $b i32) (param $c i32) (param $cz i32) (param $m i32) (param $n i32) (param $k i32)
+        (param $alpha f32) (param $beta f32) (param $list i32)
+        (param $s i32) (param $da i32) (param $dt i32) (param $next i32) (param $scale f32) (param $lo f32) (param $hi f32)
+    (local $i i32) (local $p i32) (local $e i32) (local $lend i32) (local $nb i32) (local $v8 i32) (local $v1 i32)
+    (local $j i32) (local $jj i32) (local $src i32) (local $bp i32) (local $av f32) (local $xs f32) (local $ms f32) (local $gs f32)
+    (local $sv v128) (local $vb v128) (local $vs v128) (local $vlo v128) (local $vhi v128) (local $x v128) (local $g v128) (local $mk v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128)
+    (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $v1 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
+    (local.set $v8 (i32.shl (i32.and (local.get $n) (i32.const -32)) (i32.const 2)))
     (local.set $vb (f32x4.splat (local.get $beta)))
+    (local.set $vs (f32x4.splat (local.get $scale)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
     (block $idone
       (loop $il
         (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
-        (local.set $cr (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
-        (local.set $vend (i32.add (local.get $cr) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
-        (local.set $end (i32.add (local.get $cr) (i32.shl (local.get $n) (i32.const 2))))
-        ;; C row = beta C row (0: overwrite, NaN included; 1: leave)
-        (if (f32.ne (local.get $beta) (f32.const 1))
-          (then
-            (local.set $cp (local.get $cr))
-            (block $d (loop $l
-              (br_if $d (i32.ge_u (local.get $cp) (local.get $vend)))
-              (if (f32.eq (local.get $beta) (f32.const 0))
-                (then (v128.store (local.get $cp) (v128.const i32x4 0 0 0 0)))
-                (else (v128.store (local.get $cp) (f32x4.mul (local.get $vb) (v128.load (local.get $cp))))))
-              (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
-              (br $l)))
-            (block $d (loop $l
-              (br_if $d (i32.ge_u (local.get $cp) (local.get $end)))
-              (if (f32.eq (local.get $beta) (f32.const 0))
-                (then (f32.store (local.get $cp) (f32.const 0)))
-                (else (f32.store (local.get $cp) (f32.mul (local.get $beta) (f32.load (local.get $cp))))))
-              (local.set $cp (i32.add (local.get $cp) (i32.const 4)))
-              (br $l)))))
+        ;; the row's nonzero entries of A
+        (local.set $e (local.get $list))
         (local.set $p (i32.const 0))
         (block $pdone
           (loop $pl
@@ -844,25 +837,167 @@
             (local.set $av (f32.load (i32.add (local.get $a) (i32.shl (local.get $p) (i32.const 2)))))
             (if (f32.ne (local.get $av) (f32.const 0))
               (then
-                (local.set $av (f32.mul (local.get $alpha) (local.get $av)))
-                (local.set $s (f32x4.splat (local.get $av)))
-                (local.set $cp (local.get $cr))
-                (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $ldb))))
-                (block $d (loop $l
-                  (br_if $d (i32.ge_u (local.get $cp) (local.get $vend)))
-                  (v128.store (local.get $cp) (f32x4.add (v128.load (local.get $cp)) (f32x4.mul (local.get $s) (v128.load (local.get $bp)))))
-                  (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
-                  (local.set $bp (i32.add (local.get $bp) (i32.const 16)))
-                  (br $l)))
-                (block $d (loop $l
-                  (br_if $d (i32.ge_u (local.get $cp) (local.get $end)))
-                  (f32.store (local.get $cp) (f32.add (f32.load (local.get $cp)) (f32.mul (local.get $av) (f32.load (local.get $bp)))))
-                  (local.set $cp (i32.add (local.get $cp) (i32.const 4)))
-                  (local.set $bp (i32.add (local.get $bp) (i32.const 4)))
-                  (br $l)))))
+                (f32.store (local.get $e) (f32.mul (local.get $alpha) (local.get $av)))
+                (i32.store offset=4 (local.get $e) (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $nb))))
+                (local.set $e (i32.add (local.get $e) (i32.const 8)))))
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (br $pl)))
-        (local.set $a (i32.add (local.get $a) (local.get $lda)))
+        (local.set $lend (local.get $e))
+        ;; where the sums start: C0's row, or C's row scaled by beta first (0: overwrite, NaN included; 1: leave)
+        (local.set $src (local.get $cz))
+        (if (i32.eqz (local.get $cz))
+          (then
+            (local.set $src (local.get $c))
+            (if (f32.ne (local.get $beta) (f32.const 1))
+              (then
+                (local.set $j (i32.const 0))
+                (block $d (loop $l
+                  (br_if $d (i32.ge_u (local.get $j) (local.get $v1)))
+                  (if (f32.eq (local.get $beta) (f32.const 0))
+                    (then (v128.store (i32.add (local.get $c) (local.get $j)) (v128.const i32x4 0 0 0 0)))
+                    (else (v128.store (i32.add (local.get $c) (local.get $j)) (f32x4.mul (local.get $vb) (v128.load (i32.add (local.get $c) (local.get $j)))))))
+                  (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                  (br $l)))
+                (block $d (loop $l
+                  (br_if $d (i32.ge_u (local.get $j) (local.get $nb)))
+                  (if (f32.eq (local.get $beta) (f32.const 0))
+                    (then (f32.store (i32.add (local.get $c) (local.get $j)) (f32.const 0)))
+                    (else (f32.store (i32.add (local.get $c) (local.get $j)) (f32.mul (local.get $beta) (f32.load (i32.add (local.get $c) (local.get $j)))))))
+                  (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                  (br $l)))))))
+        ;; 6 vectors at a time, then 4 (six accumulators: with eight the engine keeps one on the stack)
+        (local.set $j (i32.const 0))
+        (block $j6done
+          (loop $j6l
+            (br_if $j6done (i32.gt_u (i32.add (local.get $j) (i32.const 96)) (local.get $v1)))
+            (local.set $bp (i32.add (local.get $src) (local.get $j)))
+            (local.set $c0 (v128.load offset=0 (local.get $bp)))
+            (local.set $c1 (v128.load offset=16 (local.get $bp)))
+            (local.set $c2 (v128.load offset=32 (local.get $bp)))
+            (local.set $c3 (v128.load offset=48 (local.get $bp)))
+            (local.set $c4 (v128.load offset=64 (local.get $bp)))
+            (local.set $c5 (v128.load offset=80 (local.get $bp)))
+            (local.set $e (local.get $list))
+            (block $e6done
+              (loop $e6l
+                (br_if $e6done (i32.ge_u (local.get $e) (local.get $lend)))
+                (local.set $sv (v128.load32_splat (local.get $e)))
+                (local.set $bp (i32.add (i32.load offset=4 (local.get $e)) (local.get $j)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $sv) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $sv) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $sv) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $sv) (v128.load offset=48 (local.get $bp)))))
+                (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $sv) (v128.load offset=64 (local.get $bp)))))
+                (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $sv) (v128.load offset=80 (local.get $bp)))))
+                (local.set $e (i32.add (local.get $e) (i32.const 8)))
+                (br $e6l)))
+            (local.set $bp (i32.add (local.get $c) (local.get $j)))
+            (v128.store offset=0 (local.get $bp) (local.get $c0))
+            (v128.store offset=16 (local.get $bp) (local.get $c1))
+            (v128.store offset=32 (local.get $bp) (local.get $c2))
+            (v128.store offset=48 (local.get $bp) (local.get $c3))
+            (v128.store offset=64 (local.get $bp) (local.get $c4))
+            (v128.store offset=80 (local.get $bp) (local.get $c5))
+            (local.set $j (i32.add (local.get $j) (i32.const 96)))
+            (br $j6l)))
+        (block $j4done
+          (loop $j4l
+            (br_if $j4done (i32.gt_u (i32.add (local.get $j) (i32.const 64)) (local.get $v1)))
+            (local.set $bp (i32.add (local.get $src) (local.get $j)))
+            (local.set $c0 (v128.load offset=0 (local.get $bp)))
+            (local.set $c1 (v128.load offset=16 (local.get $bp)))
+            (local.set $c2 (v128.load offset=32 (local.get $bp)))
+            (local.set $c3 (v128.load offset=48 (local.get $bp)))
+            (local.set $e (local.get $list))
+            (block $e4done
+              (loop $e4l
+                (br_if $e4done (i32.ge_u (local.get $e) (local.get $lend)))
+                (local.set $sv (v128.load32_splat (local.get $e)))
+                (local.set $bp (i32.add (i32.load offset=4 (local.get $e)) (local.get $j)))
+                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $sv) (v128.load offset=0 (local.get $bp)))))
+                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $sv) (v128.load offset=16 (local.get $bp)))))
+                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $sv) (v128.load offset=32 (local.get $bp)))))
+                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $sv) (v128.load offset=48 (local.get $bp)))))
+                (local.set $e (i32.add (local.get $e) (i32.const 8)))
+                (br $e4l)))
+            (local.set $bp (i32.add (local.get $c) (local.get $j)))
+            (v128.store offset=0 (local.get $bp) (local.get $c0))
+            (v128.store offset=16 (local.get $bp) (local.get $c1))
+            (v128.store offset=32 (local.get $bp) (local.get $c2))
+            (v128.store offset=48 (local.get $bp) (local.get $c3))
+            (local.set $j (i32.add (local.get $j) (i32.const 64)))
+            (br $j4l)))
+        ;; the remaining whole vectors, one at a time
+        (block $jdone
+          (loop $jl
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $v1)))
+            (local.set $c0 (v128.load (i32.add (local.get $src) (local.get $j))))
+            (local.set $e (local.get $list))
+            (block $edone
+              (loop $el
+                (br_if $edone (i32.ge_u (local.get $e) (local.get $lend)))
+                (local.set $c0 (f32x4.add (local.get $c0)
+                  (f32x4.mul (v128.load32_splat (local.get $e)) (v128.load (i32.add (i32.load offset=4 (local.get $e)) (local.get $j))))))
+                (local.set $e (i32.add (local.get $e) (i32.const 8)))
+                (br $el)))
+            (v128.store (i32.add (local.get $c) (local.get $j)) (local.get $c0))
+            (local.set $j (i32.add (local.get $j) (i32.const 16)))
+            (br $jl)))
+        ;; the last n mod 4 entries
+        (block $jdone
+          (loop $jl
+            (br_if $jdone (i32.ge_u (local.get $j) (local.get $nb)))
+            (local.set $xs (f32.load (i32.add (local.get $src) (local.get $j))))
+            (local.set $e (local.get $list))
+            (block $edone
+              (loop $el
+                (br_if $edone (i32.ge_u (local.get $e) (local.get $lend)))
+                (local.set $xs (f32.add (local.get $xs)
+                  (f32.mul (f32.load (local.get $e)) (f32.load (i32.add (i32.load offset=4 (local.get $e)) (local.get $j))))))
+                (local.set $e (i32.add (local.get $e) (i32.const 8)))
+                (br $el)))
+            (f32.store (i32.add (local.get $c) (local.get $j)) (local.get $xs))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br $jl)))
+        ;; the gradient rule on the row, from the sums just stored (still in the cache)
+        (if (local.get $s)
+          (then
+            (local.set $j (i32.const 0))
+            (block $d (loop $l
+              (br_if $d (i32.ge_u (local.get $j) (local.get $v1)))
+              (local.set $x (v128.load (i32.add (local.get $s) (local.get $j))))
+              (local.set $mk (v128.and (v128.and (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))
+                                                 (f32x4.le (local.get $x) (v128.const f32x4 1 1 1 1)))
+                                       (v128.const f32x4 1 1 1 1)))
+              (v128.store (i32.add (local.get $da) (local.get $j)) (local.get $mk))
+              (local.set $g (f32x4.sub (local.get $x) (f32x4.mul (local.get $mk) (v128.load (i32.add (local.get $c) (local.get $j))))))
+              (v128.store (i32.add (local.get $c) (local.get $j)) (local.get $g))
+              (v128.store (i32.add (local.get $next) (local.get $j))
+                (f32x4.pmin (f32x4.pmax
+                  (f32x4.add (local.get $x) (f32x4.mul (f32x4.mul (local.get $vs) (v128.load (i32.add (local.get $dt) (local.get $j)))) (local.get $g)))
+                  (local.get $vlo)) (local.get $vhi)))
+              (local.set $j (i32.add (local.get $j) (i32.const 16)))
+              (br $l)))
+            (block $d (loop $l
+              (br_if $d (i32.ge_u (local.get $j) (local.get $nb)))
+              (local.set $xs (f32.load (i32.add (local.get $s) (local.get $j))))
+              (local.set $ms (select (f32.const 1) (f32.const 0)
+                (i32.and (f32.ge (local.get $xs) (f32.const 0)) (f32.le (local.get $xs) (f32.const 1)))))
+              (f32.store (i32.add (local.get $da) (local.get $j)) (local.get $ms))
+              (local.set $gs (f32.sub (local.get $xs) (f32.mul (local.get $ms) (f32.load (i32.add (local.get $c) (local.get $j))))))
+              (f32.store (i32.add (local.get $c) (local.get $j)) (local.get $gs))
+              (local.set $gs (f32.add (local.get $xs) (f32.mul (f32.mul (local.get $scale) (f32.load (i32.add (local.get $dt) (local.get $j)))) (local.get $gs))))
+              (if (f32.lt (local.get $gs) (local.get $lo)) (then (local.set $gs (local.get $lo))))
+              (if (f32.lt (local.get $hi) (local.get $gs)) (then (local.set $gs (local.get $hi))))
+              (f32.store (i32.add (local.get $next) (local.get $j)) (local.get $gs))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (br $l)))
+            (local.set $s (i32.add (local.get $s) (local.get $nb)))
+            (local.set $da (i32.add (local.get $da) (local.get $nb)))
+            (local.set $next (i32.add (local.get $next) (local.get $nb)))))
+        (local.set $a (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $c (i32.add (local.get $c) (local.get $nb)))
+        (if (local.get $cz) (then (local.set $cz (i32.add (local.get $cz) (local.get $nb)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $il))))
 
@@ -1179,40 +1314,41 @@
       (br $il)))
     (local.get $total))
 
-  ;; C (m x n) = alpha A B + beta C with A given by `compress` (cnt, list, k entries per row):
-  ;; panels of 32 columns held in eight registers over a row's nonzero entries, then the
-  ;; last n mod 32 columns row by row in memory. With beta = 0 the previous C is not read.
+  ;; C (m x n) = alpha A B + beta C with A given by `compress` (cnt, list, k entries per row).
+  ;; The columns up to the last multiple of 32: panels of 24 (then 8) columns held in
+  ;; registers over a row's nonzero entries, C = alpha sum + beta C. The last n mod 32
+  ;; columns: C scaled by beta first, then the terms (alpha a) b added to it in order, in
+  ;; registers 4 vectors or 1 at a time, the last n mod 4 columns in memory. Six
+  ;; accumulators, not eight: with eight the engine keeps one on the stack.
   (func (export "gemm_sparse") (param $cnt i32) (param $list i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
         (param $ldc i32) (param $alpha f32) (param $beta f32)
-    (local $i i32) (local $j0 i32) (local $e i32) (local $end i32) (local $bp i32) (local $cp i32) (local $s v128) (local $va v128) (local $vb v128)
-    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
-    (local $vend i32) (local $cend i32) (local $q i32) (local $av f32)
+    (local $i i32) (local $j0 i32) (local $e i32) (local $e0 i32) (local $end i32) (local $bp i32) (local $cp i32) (local $s v128) (local $va v128) (local $vb v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128)
+    (local $n32 i32) (local $crow i32) (local $vend i32) (local $cend i32) (local $q i32) (local $av f32)
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
     (local.set $va (f32x4.splat (local.get $alpha)))
     (local.set $vb (f32x4.splat (local.get $beta)))
-    (block $pdone (loop $pl
-      (br_if $pdone (i32.gt_s (i32.add (local.get $j0) (i32.const 32)) (local.get $n)))
+    (local.set $n32 (i32.and (local.get $n) (i32.const -32)))
+    (block $p6done (loop $p6l
+      (br_if $p6done (i32.gt_s (i32.add (local.get $j0) (i32.const 24)) (local.get $n32)))
       (local.set $i (i32.const 0))
-      (block $idone (loop $il
-        (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
-        (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0)) (local.set $c2 (v128.const i32x4 0 0 0 0)) (local.set $c3 (v128.const i32x4 0 0 0 0)) (local.set $c4 (v128.const i32x4 0 0 0 0)) (local.set $c5 (v128.const i32x4 0 0 0 0)) (local.set $c6 (v128.const i32x4 0 0 0 0)) (local.set $c7 (v128.const i32x4 0 0 0 0))
+      (block $i6done (loop $i6l
+        (br_if $i6done (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0)) (local.set $c2 (v128.const i32x4 0 0 0 0)) (local.set $c3 (v128.const i32x4 0 0 0 0)) (local.set $c4 (v128.const i32x4 0 0 0 0)) (local.set $c5 (v128.const i32x4 0 0 0 0))
         (local.set $e (i32.add (local.get $list) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 3))))
         (local.set $end (i32.add (local.get $e) (i32.shl (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 3))))
-        (local.set $b (local.get $b))
-        (block $edone (loop $el
-          (br_if $edone (i32.ge_u (local.get $e) (local.get $end)))
+        (block $e6done (loop $e6l
+          (br_if $e6done (i32.ge_u (local.get $e) (local.get $end)))
           (local.set $bp (i32.add (i32.add (local.get $b) (i32.load (local.get $e))) (i32.shl (local.get $j0) (i32.const 2))))
           (local.set $s (v128.load32_splat offset=4 (local.get $e)))
-            (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
-            (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
-            (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
-            (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
-            (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
-            (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
-            (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
-            (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+          (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+          (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+          (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
+          (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
           (local.set $e (i32.add (local.get $e) (i32.const 8)))
-          (br $el)))
+          (br $e6l)))
         (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $j0) (i32.const 2))))
         (if (f32.eq (local.get $beta) (f32.const 0))
           (then
@@ -1221,32 +1357,56 @@
             (v128.store offset=32 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c2)))
             (v128.store offset=48 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c3)))
             (v128.store offset=64 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c4)))
-            (v128.store offset=80 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c5)))
-            (v128.store offset=96 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c6)))
-            (v128.store offset=112 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c7))))
+            (v128.store offset=80 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c5))))
           (else
             (v128.store offset=0 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c0)) (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $cp)))))
             (v128.store offset=16 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c1)) (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))))
             (v128.store offset=32 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c2)) (f32x4.mul (local.get $vb) (v128.load offset=32 (local.get $cp)))))
             (v128.store offset=48 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c3)) (f32x4.mul (local.get $vb) (v128.load offset=48 (local.get $cp)))))
             (v128.store offset=64 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c4)) (f32x4.mul (local.get $vb) (v128.load offset=64 (local.get $cp)))))
-            (v128.store offset=80 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c5)) (f32x4.mul (local.get $vb) (v128.load offset=80 (local.get $cp)))))
-            (v128.store offset=96 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c6)) (f32x4.mul (local.get $vb) (v128.load offset=96 (local.get $cp)))))
-            (v128.store offset=112 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c7)) (f32x4.mul (local.get $vb) (v128.load offset=112 (local.get $cp)))))))
+            (v128.store offset=80 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c5)) (f32x4.mul (local.get $vb) (v128.load offset=80 (local.get $cp)))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $il)))
-      (local.set $j0 (i32.add (local.get $j0) (i32.const 32)))
-      (br $pl)))
-    ;; the last n - j0 (< 32) columns: per row, scale by beta, then an axpy per entry
-    (if (i32.lt_s (local.get $j0) (local.get $n))
+        (br $i6l)))
+      (local.set $j0 (i32.add (local.get $j0) (i32.const 24)))
+      (br $p6l)))
+    (block $p2done (loop $p2l
+      (br_if $p2done (i32.gt_s (i32.add (local.get $j0) (i32.const 8)) (local.get $n32)))
+      (local.set $i (i32.const 0))
+      (block $i2done (loop $i2l
+        (br_if $i2done (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0))
+        (local.set $e (i32.add (local.get $list) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 3))))
+        (local.set $end (i32.add (local.get $e) (i32.shl (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 3))))
+        (block $e2done (loop $e2l
+          (br_if $e2done (i32.ge_u (local.get $e) (local.get $end)))
+          (local.set $bp (i32.add (i32.add (local.get $b) (i32.load (local.get $e))) (i32.shl (local.get $j0) (i32.const 2))))
+          (local.set $s (v128.load32_splat offset=4 (local.get $e)))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+          (local.set $e (i32.add (local.get $e) (i32.const 8)))
+          (br $e2l)))
+        (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $j0) (i32.const 2))))
+        (if (f32.eq (local.get $beta) (f32.const 0))
+          (then
+            (v128.store offset=0 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c0)))
+            (v128.store offset=16 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c1))))
+          (else
+            (v128.store offset=0 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c0)) (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $cp)))))
+            (v128.store offset=16 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c1)) (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $i2l)))
+      (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
+      (br $p2l)))
+    ;; the last n - n32 (< 32) columns: per row, scale by beta, then the entries in order
+    (if (i32.lt_s (local.get $n32) (local.get $n))
       (then
         (local.set $i (i32.const 0))
         (block $idone (loop $il
           (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
-          (local.set $cp (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $j0) (i32.const 2))))
-          (local.set $cend (i32.add (local.get $cp) (i32.shl (i32.sub (local.get $n) (local.get $j0)) (i32.const 2))))
-          (local.set $vend (i32.add (local.get $cp) (i32.shl (i32.and (i32.sub (local.get $n) (local.get $j0)) (i32.const -4)) (i32.const 2))))
-          (local.set $q (local.get $cp))
+          (local.set $crow (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))) (i32.shl (local.get $n32) (i32.const 2))))
+          (local.set $cend (i32.add (local.get $crow) (i32.shl (i32.sub (local.get $n) (local.get $n32)) (i32.const 2))))
+          (local.set $vend (i32.add (local.get $crow) (i32.shl (i32.and (i32.sub (local.get $n) (local.get $n32)) (i32.const -4)) (i32.const 2))))
+          (local.set $q (local.get $crow))
           (block $d (loop $l
             (br_if $d (i32.ge_u (local.get $q) (local.get $cend)))
             (if (f32.eq (local.get $beta) (f32.const 0))
@@ -1254,20 +1414,54 @@
               (else (f32.store (local.get $q) (f32.mul (local.get $beta) (f32.load (local.get $q))))))
             (local.set $q (i32.add (local.get $q) (i32.const 4)))
             (br $l)))
-          (local.set $e (i32.add (local.get $list) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 3))))
-          (local.set $end (i32.add (local.get $e) (i32.shl (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 3))))
+          (local.set $e0 (i32.add (local.get $list) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 3))))
+          (local.set $end (i32.add (local.get $e0) (i32.shl (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 3))))
+          ;; b's columns from n32 on: bp = b + row offset + (q - crow) + n32 * 4
+          (local.set $b (i32.add (local.get $b) (i32.shl (local.get $n32) (i32.const 2))))
+          (local.set $q (local.get $crow))
+          (block $t4done (loop $t4l
+            (br_if $t4done (i32.gt_u (i32.add (local.get $q) (i32.const 64)) (local.get $vend)))
+            (local.set $c0 (v128.load offset=0 (local.get $q)))
+            (local.set $c1 (v128.load offset=16 (local.get $q)))
+            (local.set $c2 (v128.load offset=32 (local.get $q)))
+            (local.set $c3 (v128.load offset=48 (local.get $q)))
+            (local.set $e (local.get $e0))
+            (block $u4done (loop $u4l
+              (br_if $u4done (i32.ge_u (local.get $e) (local.get $end)))
+              (local.set $s (f32x4.splat (f32.mul (local.get $alpha) (f32.load offset=4 (local.get $e)))))
+              (local.set $bp (i32.add (i32.add (local.get $b) (i32.load (local.get $e))) (i32.sub (local.get $q) (local.get $crow))))
+              (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+              (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
+              (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
+              (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
+              (local.set $e (i32.add (local.get $e) (i32.const 8)))
+              (br $u4l)))
+            (v128.store offset=0 (local.get $q) (local.get $c0))
+            (v128.store offset=16 (local.get $q) (local.get $c1))
+            (v128.store offset=32 (local.get $q) (local.get $c2))
+            (v128.store offset=48 (local.get $q) (local.get $c3))
+            (local.set $q (i32.add (local.get $q) (i32.const 64)))
+            (br $t4l)))
+          (block $t1done (loop $t1l
+            (br_if $t1done (i32.gt_u (i32.add (local.get $q) (i32.const 16)) (local.get $vend)))
+            (local.set $c0 (v128.load offset=0 (local.get $q)))
+            (local.set $e (local.get $e0))
+            (block $u1done (loop $u1l
+              (br_if $u1done (i32.ge_u (local.get $e) (local.get $end)))
+              (local.set $s (f32x4.splat (f32.mul (local.get $alpha) (f32.load offset=4 (local.get $e)))))
+              (local.set $bp (i32.add (i32.add (local.get $b) (i32.load (local.get $e))) (i32.sub (local.get $q) (local.get $crow))))
+              (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
+              (local.set $e (i32.add (local.get $e) (i32.const 8)))
+              (br $u1l)))
+            (v128.store offset=0 (local.get $q) (local.get $c0))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (br $t1l)))
+          (local.set $e (local.get $e0))
           (block $edone (loop $el
             (br_if $edone (i32.ge_u (local.get $e) (local.get $end)))
             (local.set $av (f32.mul (local.get $alpha) (f32.load offset=4 (local.get $e))))
-            (local.set $s (f32x4.splat (local.get $av)))
-            (local.set $bp (i32.add (i32.add (local.get $b) (i32.load (local.get $e))) (i32.shl (local.get $j0) (i32.const 2))))
-            (local.set $q (local.get $cp))
-            (block $d (loop $l
-              (br_if $d (i32.ge_u (local.get $q) (local.get $vend)))
-              (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (f32x4.mul (local.get $s) (v128.load (local.get $bp)))))
-              (local.set $q (i32.add (local.get $q) (i32.const 16)))
-              (local.set $bp (i32.add (local.get $bp) (i32.const 16)))
-              (br $l)))
+            (local.set $bp (i32.add (i32.add (local.get $b) (i32.load (local.get $e))) (i32.sub (local.get $vend) (local.get $crow))))
+            (local.set $q (local.get $vend))
             (block $d (loop $l
               (br_if $d (i32.ge_u (local.get $q) (local.get $cend)))
               (f32.store (local.get $q) (f32.add (f32.load (local.get $q)) (f32.mul (local.get $av) (f32.load (local.get $bp)))))
@@ -1276,6 +1470,7 @@
               (br $l)))
             (local.set $e (i32.add (local.get $e) (i32.const 8)))
             (br $el)))
+          (local.set $b (i32.sub (local.get $b) (i32.shl (local.get $n32) (i32.const 2))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $il))))))
 
