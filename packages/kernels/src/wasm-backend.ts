@@ -406,14 +406,38 @@ class WasmBackend implements Backend {
         q[g + 12] = q[x + 7] as number;
         q[g + 13] = q[x + 8] as number;
         q[g + 14] = q[x + 9] as number;
-        q[g + 15] = 0;
         q.copyWithin(x, x + OP_SLOTS, this.#queued * OP_SLOTS);
         this.#queued -= 1;
+        this.#fuseActivate(g);
         return;
       }
       for (let j = 2; j < OP_SLOTS; j++) {
         const v = q[g + j];
         if (v === s || v === o || v === da || v === dt || v === next) return;
+      }
+    }
+  }
+
+  /**
+   * activate(hard-sigmoid, s, act) queued before the OP_DRIVE with the gradient rule on s at
+   * slot `g`, with nothing in between touching s or act: act is written in the drive's pass
+   * (from the s it reads anyway) and the activation's slot goes.
+   */
+  #fuseActivate(g: number): void {
+    const q = this.#q;
+    const s = q[g + 8] as number;
+    for (let x = g - OP_SLOTS; x >= 0 && x >= g - 16 * OP_SLOTS; x -= OP_SLOTS) {
+      if (q[x] === OP_ACTIVATE && q[x + 2] === 0 && q[x + 3] === 0 && q[x + 4] === s) {
+        const act = q[x + 5] as number;
+        if (act === s) return;
+        for (let j = 2; j < OP_SLOTS; j++) if (q[g + j] === act) return;
+        for (let y = x + OP_SLOTS; y < g; y += OP_SLOTS) {
+          for (let j = 2; j < OP_SLOTS; j++) if (q[y + j] === act || q[y + j] === s) return;
+        }
+        q[g + 15] = act;
+        q.copyWithin(x, x + OP_SLOTS, this.#queued * OP_SLOTS);
+        this.#queued -= 1;
+        return;
       }
     }
   }

@@ -31,6 +31,7 @@ export interface ExecKernels {
     scale: number,
     lo: number,
     hi: number,
+    act: number,
   ): void;
   gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
   grad_hsig(s: number, o: number, da: number, n: number): void;
@@ -65,7 +66,8 @@ export const OP_SGD = 12;
  * Fused: a product with a short inner dimension into C with beta 1 (slots a, b, c, k, alpha),
  * starting from C0 instead of C when slot 7 is not 0 (copy(C0, C) queued just before), and
  * when slot 8 (s) is not 0 followed by OP_GRAD_EULER on (s, C): slots da, dt, next, scale,
- * lo, hi. One pass over each row instead of three or four.
+ * lo, hi, and when slot 15 is not 0 by activate(hard-sigmoid, s) into it. One pass over each
+ * row instead of up to five.
  */
 export const OP_DRIVE = 13;
 export const OP_SLOTS = 16;
@@ -105,7 +107,7 @@ export function product(
   list: number,
   sparse = 0,
 ): void {
-  if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sk(a, b, c, 0, m, n, k, alpha, beta, list, 0, 0, 0, 0, 0, 0, 0);
+  if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sk(a, b, c, 0, m, n, k, alpha, beta, list, 0, 0, 0, 0, 0, 0, 0, 0);
   else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
   else {
     const entries = list + ((m * 4 + 63) & ~63);
@@ -192,6 +194,7 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, from: num
           const k = q[o + 5] as number;
           const c0 = q[o + 7] as number;
           const s = q[o + 8] as number;
+          const act = q[o + 15] as number;
           K.gemm_sk(
             (q[o + 2] as number) + r0 * k * 4,
             q[o + 3] as number,
@@ -210,6 +213,7 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, from: num
             q[o + 12] as number,
             q[o + 13] as number,
             q[o + 14] as number,
+            act === 0 ? 0 : act + off,
           );
           break;
         }

@@ -810,10 +810,11 @@
   ;; A[i, p2] B[p2, j] + ..., added in that order. With cz (not 0) the sums start from
   ;; Cz[i, j] instead of C[i, j] (a copy into C queued just before, beta 1). With s (not 0)
   ;; the hard sigmoid's gradient rule follows on the row, as grad_euler_hsig does with o =
-  ;; the sum: da = rho'(s), C = s - da (.) o, next = min(hi, max(lo, s + (scale dt) (.) C)).
+  ;; the sum: da = rho'(s), C = s - da (.) o, next = min(hi, max(lo, s + (scale dt) (.) C)),
+  ;; and with act (not 0) also act = rho(s), the hard sigmoid of the state (activate, fused).
   (func (export "gemm_sk") (param $a i32) (param $b i32) (param $c i32) (param $cz i32) (param $m i32) (param $n i32) (param $k i32)
         (param $alpha f32) (param $beta f32) (param $list i32)
-        (param $s i32) (param $da i32) (param $dt i32) (param $next i32) (param $scale f32) (param $lo f32) (param $hi f32)
+        (param $s i32) (param $da i32) (param $dt i32) (param $next i32) (param $scale f32) (param $lo f32) (param $hi f32) (param $act i32)
     (local $i i32) (local $p i32) (local $e i32) (local $lend i32) (local $nb i32) (local $v8 i32) (local $v1 i32)
     (local $j i32) (local $jj i32) (local $src i32) (local $bp i32) (local $av f32) (local $xs f32) (local $ms f32) (local $gs f32)
     (local $sv v128) (local $vb v128) (local $vs v128) (local $vlo v128) (local $vhi v128) (local $x v128) (local $g v128) (local $mk v128)
@@ -966,6 +967,9 @@
             (block $d (loop $l
               (br_if $d (i32.ge_u (local.get $j) (local.get $v1)))
               (local.set $x (v128.load (i32.add (local.get $s) (local.get $j))))
+              (if (local.get $act)
+                (then (v128.store (i32.add (local.get $act) (local.get $j))
+                  (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))))
               (local.set $mk (v128.and (v128.and (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))
                                                  (f32x4.le (local.get $x) (v128.const f32x4 1 1 1 1)))
                                        (v128.const f32x4 1 1 1 1)))
@@ -981,6 +985,9 @@
             (block $d (loop $l
               (br_if $d (i32.ge_u (local.get $j) (local.get $nb)))
               (local.set $xs (f32.load (i32.add (local.get $s) (local.get $j))))
+              (if (local.get $act)
+                (then (f32.store (i32.add (local.get $act) (local.get $j)) (f32x4.extract_lane 0
+                  (f32x4.pmin (f32x4.pmax (f32x4.splat (local.get $xs)) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1))))))
               (local.set $ms (select (f32.const 1) (f32.const 0)
                 (i32.and (f32.ge (local.get $xs) (f32.const 0)) (f32.le (local.get $xs) (f32.const 1)))))
               (f32.store (i32.add (local.get $da) (local.get $j)) (local.get $ms))
@@ -994,7 +1001,8 @@
               (br $l)))
             (local.set $s (i32.add (local.get $s) (local.get $nb)))
             (local.set $da (i32.add (local.get $da) (local.get $nb)))
-            (local.set $next (i32.add (local.get $next) (local.get $nb)))))
+            (local.set $next (i32.add (local.get $next) (local.get $nb)))
+            (if (local.get $act) (then (local.set $act (i32.add (local.get $act) (local.get $nb)))))))
         (local.set $a (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2))))
         (local.set $c (i32.add (local.get $c) (local.get $nb)))
         (if (local.get $cz) (then (local.set $cz (i32.add (local.get $cz) (local.get $nb)))))
