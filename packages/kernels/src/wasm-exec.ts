@@ -13,26 +13,7 @@ export interface ExecKernels {
   softmax(x: number, o: number, rows: number, cols: number): void;
   sgd(p: number, g: number, v: number, n: number, lr: number, momentum: number, weightDecay: number): void;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
-  gemm_sk(
-    a: number,
-    b: number,
-    c: number,
-    c0: number,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    beta: number,
-    list: number,
-    s: number,
-    da: number,
-    dt: number,
-    next: number,
-    scale: number,
-    lo: number,
-    hi: number,
-    act: number,
-  ): void;
+  gemm_sk(a: number, b: number, c: number, c0: number, m: number, n: number, k: number, alpha: number, beta: number, list: number, s: number, da: number, dt: number, next: number, scale: number, lo: number, hi: number, act: number): void;
   gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
   grad_hsig(s: number, o: number, da: number, n: number): void;
   leaky(kind: number, w: number, s: number, dt: number, next: number, rows: number, cols: number): void;
