@@ -29,6 +29,7 @@ import {
   OP_AXPBY,
   OP_BROADCAST,
   OP_COPY,
+  DRIVE_DEAD,
   OP_DRIVE,
   OP_EULER,
   OP_FILL,
@@ -525,6 +526,7 @@ class WasmBackend implements Backend {
   #flushQueue(): void {
     const count = this.#queued;
     if (count === 0) return;
+    this.#markDead(count);
     const R = this.#qRows;
     const w = this.#workers;
     const threads = w !== null && this.#shared(R) ? w.count + 1 : 1;
@@ -567,6 +569,36 @@ class WasmBackend implements Backend {
     this.#epoch++;
     this.#rowBytes = 0;
     this.#bigOperand = false;
+  }
+
+  /**
+   * For each fused pass with the gradient rule (OP_DRIVE), whether its C and its da are
+   * overwritten by a later fused pass of the queue before any operation names them: then
+   * their stores can be left out (slot DRIVE_DEAD). In a phase, every step's drive and da
+   * are overwritten by the next step's; the last step's are kept.
+   */
+  #markDead(count: number): void {
+    const q = this.#q;
+    const end = count * OP_SLOTS;
+    for (let o = 0; o < end; o += OP_SLOTS) {
+      if (q[o] !== OP_DRIVE || q[o + 8] === 0) continue;
+      q[o + DRIVE_DEAD] = (this.#overwritten(o, 4, end) ? 1 : 0) | (this.#overwritten(o, 9, end) ? 2 : 0);
+    }
+  }
+
+  /** Whether the matrix in slot `slot` of the OP_DRIVE at `o` is next named by an OP_DRIVE that writes it there and reads it nowhere. */
+  #overwritten(o: number, slot: number, end: number): boolean {
+    const q = this.#q;
+    const ptr = q[o + slot];
+    for (let p = o + OP_SLOTS; p < end; p += OP_SLOTS) {
+      let named = false;
+      for (let j = 2; j < OP_SLOTS && !named; j++) named = q[p + j] === ptr;
+      if (!named) continue;
+      if (q[p] !== OP_DRIVE || q[p + 8] === 0 || q[p + slot] !== ptr) return false;
+      for (let j = 2; j < OP_SLOTS; j++) if (j !== slot && q[p + j] === ptr) return false;
+      return true;
+    }
+    return false;
   }
 
   /**

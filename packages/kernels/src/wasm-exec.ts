@@ -13,7 +13,7 @@ export interface ExecKernels {
   softmax(x: number, o: number, rows: number, cols: number): void;
   sgd(p: number, g: number, v: number, n: number, lr: number, momentum: number, weightDecay: number): void;
   gemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
-  gemm_sk(a: number, b: number, c: number, c0: number, m: number, n: number, k: number, alpha: number, beta: number, list: number, s: number, da: number, dt: number, next: number, scale: number, lo: number, hi: number, act: number): void;
+  gemm_sk(a: number, b: number, c: number, c0: number, m: number, n: number, k: number, alpha: number, beta: number, list: number, s: number, da: number, dt: number, next: number, scale: number, lo: number, hi: number, act: number, dead: number): void;
   gemm_dot(a: number, bt: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, alpha: number, beta: number): void;
   grad_hsig(s: number, o: number, da: number, n: number): void;
   leaky(kind: number, w: number, s: number, dt: number, next: number, rows: number, cols: number): void;
@@ -48,10 +48,12 @@ export const OP_SGD = 12;
  * starting from C0 instead of C when slot 7 is not 0 (copy(C0, C) queued just before), and
  * when slot 8 (s) is not 0 followed by OP_GRAD_EULER on (s, C): slots da, dt, next, scale,
  * lo, hi, and when slot 15 is not 0 by activate(hard-sigmoid, s) into it. One pass over each
- * row instead of up to five.
+ * row instead of up to five. Slot 16: see DRIVE_DEAD.
  */
 export const OP_DRIVE = 13;
-export const OP_SLOTS = 16;
+/** Slot 16 of an OP_DRIVE: its C (1) and da (2) are overwritten later in the queue before anything reads them (set when the queue runs). */
+export const DRIVE_DEAD = 16;
+export const OP_SLOTS = 17;
 export const MAX_QUEUED = 4096;
 /** Inner dimensions up to this skip each zero entry of A (output states). */
 export const SPARSE_K_MAX = 16;
@@ -88,7 +90,7 @@ export function product(
   list: number,
   sparse = 0,
 ): void {
-  if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sk(a, b, c, 0, m, n, k, alpha, beta, list, 0, 0, 0, 0, 0, 0, 0, 0);
+  if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sk(a, b, c, 0, m, n, k, alpha, beta, list, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
   else {
     const entries = list + ((m * 4 + 63) & ~63);
@@ -195,6 +197,7 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, from: num
             q[o + 13] as number,
             q[o + 14] as number,
             act === 0 ? 0 : act + off,
+            q[o + DRIVE_DEAD] as number,
           );
           break;
         }
@@ -255,6 +258,7 @@ export function workerSource(): string {
     OP_GRAD_EULER,
     OP_SGD,
     OP_DRIVE,
+    DRIVE_DEAD,
     OP_SLOTS,
     MAX_QUEUED,
     SPARSE_K_MAX,

@@ -93,42 +93,49 @@ describe.runIf(available)("wasm-f32", async () => {
     check();
   });
 
-  it("a gradient-rule step queued whole (passes fused) is bit-identical to its operations run one by one", () => {
-    // The relaxation step of a wide layer driven by a few output states: activate, copy the
+  it("gradient-rule steps queued whole (passes fused) are bit-identical to their operations run one by one", () => {
+    // Relaxation steps of a wide layer driven by a few output states: activate, copy the
     // input drive, the short-k product with beta 1, the hard sigmoid's gradient and the Euler
-    // step. Queued back to back they run as one fused pass; a read after each operation
-    // runs them one at a time. 70 columns reach the 6-, 4- and 1-vector parts and the last 2.
+    // step, three steps with the states swapped as the relaxation does. Queued back to back
+    // they run as one fused pass per step, and the stores of a step's drive and derivative
+    // that the next step overwrites are left out; a read after each operation runs them one
+    // at a time. 70 columns reach the 6-, 4- and 1-vector parts and the last 2 columns.
     const rows = 9;
     const n = 70;
     const k = 10;
-    const step = (oneByOne: boolean) => {
+    const run = (oneByOne: boolean) => {
       const r = seededUniform(21);
-      const h = be.matrix(rows, n, randomValues(r, rows * n, -0.3, 1.3).map((v, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? 1 : v)));
+      let h = be.matrix(rows, n, randomValues(r, rows * n, -0.3, 1.3).map((v, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? 1 : v)));
       const y = be.matrix(rows, k, sparseValues(r, rows * k));
       const u = be.matrix(rows, n, randomValues(r, rows * n));
       const w = be.matrix(n, k, randomValues(r, n * k));
       const dt = be.matrix(1, n, randomValues(r, n, 0.05, 0.5));
-      const [a, ay, o, da, next] = [n, k, n, n, n].map((c) => be.matrix(rows, c));
-      const ops = [
-        () => be.activate("hard-sigmoid", h, a as Matrix),
-        () => be.activate("hard-sigmoid", y, ay as Matrix),
-        () => be.copy(u, o as Matrix),
-        () => be.gemm(ay as Matrix, w, o as Matrix, { transB: true, beta: 1 }),
-        () => be.activateDerivative("hard-sigmoid", h, da as Matrix),
-        () => be.mul(da as Matrix, o as Matrix, o as Matrix),
-        () => be.axpby(1, h, -1, o as Matrix, o as Matrix),
-        () => be.eulerStep(h, o as Matrix, dt, next as Matrix, { scale: -1, clip: [0, 1] }),
-      ];
-      for (const op of ops) {
-        op();
-        if (oneByOne) be.read(o as Matrix);
+      const [a, ay, o, da] = [n, k, n, n].map((c) => be.matrix(rows, c)) as [Matrix, Matrix, Matrix, Matrix];
+      let next = be.matrix(rows, n);
+      for (let step = 0; step < 3; step++) {
+        const [s, out] = [h, next];
+        const ops = [
+          () => be.activate("hard-sigmoid", s, a),
+          () => be.activate("hard-sigmoid", y, ay),
+          () => be.copy(u, o),
+          () => be.gemm(ay, w, o, { transB: true, beta: 1 }),
+          () => be.activateDerivative("hard-sigmoid", s, da),
+          () => be.mul(da, o, o),
+          () => be.axpby(1, s, -1, o, o),
+          () => be.eulerStep(s, o, dt, out, { scale: -1, clip: [0, 1] }),
+        ];
+        for (const op of ops) {
+          op();
+          if (oneByOne) be.read(o);
+        }
+        [h, next] = [out, s];
       }
-      return [a, o, da, next].map((m) => Array.from(be.read(m as Matrix)));
+      return [a, o, da, h, next].map((m) => Array.from(be.read(m)).map((x) => (Object.is(x, -0) ? "-0" : x)));
     };
-    const fused = step(false);
-    const plain = step(true);
+    const fused = run(false);
+    const plain = run(true);
     fused.forEach((v, i) => {
-      expect(v.map((x) => (Object.is(x, -0) ? "-0" : x))).toEqual((plain[i] as number[]).map((x) => (Object.is(x, -0) ? "-0" : x)));
+      expect(v).toEqual(plain[i]);
     });
   });
 

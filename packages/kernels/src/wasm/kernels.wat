@@ -812,20 +812,24 @@
   ;; the hard sigmoid's gradient rule follows on the row, as grad_euler_hsig does with o =
   ;; the sum: da = rho'(s), C = s - da (.) o, next = min(hi, max(lo, s + (scale dt) (.) C)),
   ;; and with act (not 0) also act = rho(s), the hard sigmoid of the state (activate, fused).
+  ;; dead = 3: C and da are overwritten later in the queue before anything reads them, so
+  ;; their stores may be left out (done in the relaxation's case, see the loop).
   (func (export "gemm_sk") (param $a i32) (param $b i32) (param $c i32) (param $cz i32) (param $m i32) (param $n i32) (param $k i32)
         (param $alpha f32) (param $beta f32) (param $list i32)
-        (param $s i32) (param $da i32) (param $dt i32) (param $next i32) (param $scale f32) (param $lo f32) (param $hi f32) (param $act i32)
-    (local $i i32) (local $p i32) (local $e i32) (local $lend i32) (local $nb i32) (local $v8 i32) (local $v1 i32)
-    (local $j i32) (local $jj i32) (local $src i32) (local $bp i32) (local $av f32) (local $xs f32) (local $ms f32) (local $gs f32)
+        (param $s i32) (param $da i32) (param $dt i32) (param $next i32) (param $scale f32) (param $lo f32) (param $hi f32) (param $act i32) (param $dead i32)
+    (local $i i32) (local $fast i32) (local $p i32) (local $e i32) (local $lend i32) (local $nb i32) (local $v1 i32)
+    (local $j i32) (local $src i32) (local $bp i32) (local $av f32) (local $xs f32) (local $ms f32) (local $gs f32)
     (local $sv v128) (local $vb v128) (local $vs v128) (local $vlo v128) (local $vhi v128) (local $x v128) (local $g v128) (local $mk v128)
     (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128)
     (local.set $nb (i32.shl (local.get $n) (i32.const 2)))
     (local.set $v1 (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2)))
-    (local.set $v8 (i32.shl (i32.and (local.get $n) (i32.const -32)) (i32.const 2)))
     (local.set $vb (f32x4.splat (local.get $beta)))
     (local.set $vs (f32x4.splat (local.get $scale)))
     (local.set $vlo (f32x4.splat (local.get $lo)))
     (local.set $vhi (f32x4.splat (local.get $hi)))
+    (local.set $fast (i32.and (i32.and (i32.eq (local.get $dead) (i32.const 3)) (i32.ne (local.get $act) (i32.const 0)))
+      (i32.and (f32.eq (local.get $scale) (f32.const -1))
+        (i32.and (i32.eqz (i32.reinterpret_f32 (local.get $lo))) (f32.eq (local.get $hi) (f32.const 1))))))
     (block $idone
       (loop $il
         (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
@@ -964,6 +968,27 @@
         (if (local.get $s)
           (then
             (local.set $j (i32.const 0))
+            ;; the relaxation's case (clip to [+0, 1], scale -1, the activation wanted, da and
+            ;; the gradient overwritten later in the queue, dead = 3): no stores of da and C,
+            ;; and x + (-dt) g written x - dt g (the same value: negation is exact)
+            (if (local.get $fast)
+              (then
+                (block $d (loop $l
+                  (br_if $d (i32.ge_u (local.get $j) (local.get $v1)))
+                  (local.set $x (v128.load (i32.add (local.get $s) (local.get $j))))
+                  (v128.store (i32.add (local.get $act) (local.get $j))
+                    (f32x4.pmin (f32x4.pmax (local.get $x) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+                  (local.set $g (f32x4.sub (local.get $x) (f32x4.mul
+                    (v128.and (v128.and (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))
+                                        (f32x4.le (local.get $x) (v128.const f32x4 1 1 1 1)))
+                              (v128.const f32x4 1 1 1 1))
+                    (v128.load (i32.add (local.get $c) (local.get $j))))))
+                  (v128.store (i32.add (local.get $next) (local.get $j))
+                    (f32x4.pmin (f32x4.pmax
+                      (f32x4.sub (local.get $x) (f32x4.mul (v128.load (i32.add (local.get $dt) (local.get $j))) (local.get $g)))
+                      (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+                  (local.set $j (i32.add (local.get $j) (i32.const 16)))
+                  (br $l)))))
             (block $d (loop $l
               (br_if $d (i32.ge_u (local.get $j) (local.get $v1)))
               (local.set $x (v128.load (i32.add (local.get $s) (local.get $j))))
