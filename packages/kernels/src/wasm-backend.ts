@@ -18,7 +18,7 @@ import {
   CTRL_GENERATION,
   CTRL_INTS,
   CTRL_NEXT,
-  CTRL_RANGES,
+  CTRL_LISTS,
   CTRL_ROWS,
   CTRL_RUNNING,
   DOT_N_MAX,
@@ -544,7 +544,7 @@ class WasmBackend implements Backend {
         });
       }
       const ctrl = w.ctrl;
-      for (let t = 1; t < threads; t++) ctrl[CTRL_RANGES + 3 * (t - 1) + 2] = this.#list(t, need);
+      for (let t = 1; t < threads; t++) ctrl[CTRL_LISTS + t - 1] = this.#list(t, need);
       ctrl[CTRL_COUNT] = count;
       ctrl[CTRL_ROWS] = R;
       ctrl[CTRL_BLOCK] = block;
@@ -552,7 +552,7 @@ class WasmBackend implements Backend {
       Atomics.store(ctrl, CTRL_RUNNING, threads - 1);
       Atomics.add(ctrl, CTRL_GENERATION, 1);
       Atomics.notify(ctrl, CTRL_GENERATION);
-      runOps(this.#k, this.#q, count, 0, R, block, this.#list(0, need), ctrl);
+      runOps(this.#k, this.#q, count, R, block, this.#list(0, need), ctrl);
       this.#await(ctrl, threads - 1);
       if (Atomics.load(ctrl, CTRL_FAILED) !== 0) {
         throw new KernelError("HTS_BACKEND_UNAVAILABLE", `${this.name}: a worker thread failed while running its rows`, {
@@ -562,7 +562,7 @@ class WasmBackend implements Backend {
         });
       }
     } else {
-      runOps(this.#k, this.#q, count, 0, R, block, this.#list(0, need));
+      runOps(this.#k, this.#q, count, R, block, this.#list(0, need));
     }
     this.#queued = 0;
     this.#qMaxK = 0;

@@ -101,15 +101,15 @@ export function product(
 }
 
 /**
- * Runs the `count` queued operations of `q` on rows [from, to), `block` rows at a time: all
+ * Runs the `count` queued operations of `q` on rows [0, to), `block` rows at a time: all
  * operations on one block, then the next. `list` is a scratch of listBytes(block, k) bytes
  * for the largest k of a queued product.
  */
-export function runOps(K: ExecKernels, q: Float64Array, count: number, from: number, to: number, block: number, list: number, ctrl: Int32Array | null = null): void {
+export function runOps(K: ExecKernels, q: Float64Array, count: number, to: number, block: number, list: number, ctrl: Int32Array | null = null): void {
   // With `ctrl` (threads sharing the round), blocks are taken in turn from a shared counter,
   // so that a thread slowed down by anything else takes fewer of them.
-  const next = (r0: number) => (ctrl === null ? r0 + block : from + Atomics.add(ctrl, CTRL_NEXT, 1) * block);
-  for (let r0 = ctrl === null ? from : next(0); r0 < to; r0 = next(r0)) {
+  const next = (r0: number) => (ctrl === null ? r0 + block : Atomics.add(ctrl, CTRL_NEXT, 1) * block);
+  for (let r0 = ctrl === null ? 0 : next(0); r0 < to; r0 = next(r0)) {
     const rows = Math.min(block, to - r0);
     for (let i = 0, o = 0; i < count; i++, o += OP_SLOTS) {
       const cols = q[o + 1] as number;
@@ -217,7 +217,7 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, from: num
  * Layout of the control block in shared memory (Int32 slots): the generation (bumped to
  * start a round), the operation count (-1: stop), the rows of the round, the block size,
  * the number of workers still running, a failure flag, the counter of blocks taken, and
- * per worker w its list scratch at CTRL_RANGES + 3w + 2.
+ * per worker w its list scratch at CTRL_LISTS + w.
  */
 export const CTRL_GENERATION = 0;
 export const CTRL_COUNT = 1;
@@ -229,7 +229,7 @@ export const CTRL_RUNNING = 4;
 export const CTRL_FAILED = 5;
 /** The next block of rows to take (an index, bumped atomically). */
 export const CTRL_NEXT = 6;
-export const CTRL_RANGES = 8;
+export const CTRL_LISTS = 8;
 export const CTRL_INTS = 64;
 /** Milliseconds a thread polls the control block before it sleeps in Atomics.wait. */
 export const SPIN_MS = 2;
@@ -271,7 +271,7 @@ export function workerSource(): string {
     CTRL_BLOCK,
     CTRL_RUNNING,
     CTRL_FAILED,
-    CTRL_RANGES,
+    CTRL_LISTS,
     CTRL_INTS,
     SPIN_MS,
     WAIT_SLICE_MS,
@@ -297,9 +297,8 @@ for (;;) {
   generation = Atomics.load(ctrl, CTRL_GENERATION);
   const count = Atomics.load(ctrl, CTRL_COUNT);
   if (count < 0) break;
-  const r = CTRL_RANGES + 3 * index;
   try {
-    runOps(K, q, count, 0, ctrl[CTRL_ROWS], ctrl[CTRL_BLOCK], ctrl[r + 2], ctrl);
+    runOps(K, q, count, ctrl[CTRL_ROWS], ctrl[CTRL_BLOCK], ctrl[CTRL_LISTS + index], ctrl);
   } catch (e) {
     Atomics.store(ctrl, CTRL_FAILED, 1);
   }
