@@ -305,7 +305,6 @@ class CpuBackend implements Backend {
   argmaxRows(m: Matrix): Int32Array {
     return argmaxRowsOf(dataOf(m), 0, m.rows, m.cols);
   }
-
 }
 
 /** The portable float32 CPU backend (plain TypeScript loops). */

@@ -378,11 +378,26 @@ class WasmBackend implements Backend {
   }
 
   /**
-   * The OP_GRAD_EULER at slot `x` (state s, sums o): when o was last written by a product
-   * with a short inner dimension (the output layer's drive of a wide layer, OP_GEMM with the
-   * sparse kernel or OP_DRIVE) and nothing in between touches s, o, da, dt or next, the
-   * gradient rule moves into that product's pass (OP_DRIVE) and slot x goes. The same
-   * operations in the same order per entry: bit-identical.
+   * Whether an operation in the queue slots [from, to) names one of the matrices at p1..p5
+   * (NaN: none) among its arguments. The fusions below move work past such operations only
+   * when they do not.
+   */
+  #names(from: number, to: number, p1: number, p2 = Number.NaN, p3 = Number.NaN, p4 = Number.NaN, p5 = Number.NaN): boolean {
+    const q = this.#q;
+    for (let y = from; y < to; y += OP_SLOTS) {
+      for (let j = y + 2; j < y + OP_SLOTS; j++) {
+        const v = q[j];
+        if (v === p1 || v === p2 || v === p3 || v === p4 || v === p5) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The OP_GRAD_EULER at slot `x` (state s, sums o): when o was last written by an OP_DRIVE
+   * (the output layer's drive of a wide layer) and nothing in between names s, o, da, dt or
+   * next, the gradient rule moves into the drive's pass and slot x goes. The same operations
+   * in the same order per entry: bit-identical.
    */
   #fuseDrive(x: number): void {
     const q = this.#q;
@@ -392,14 +407,9 @@ class WasmBackend implements Backend {
     const dt = q[x + 5] as number;
     const next = q[x + 6] as number;
     for (let g = x - OP_SLOTS; g >= 0 && g >= x - 16 * OP_SLOTS; g -= OP_SLOTS) {
-      const code = q[g];
-      const drive = code === OP_DRIVE && q[g + 8] === 0;
-      const product = code === OP_GEMM && (q[g + 5] as number) <= SPARSE_K_MAX && q[g + 3] !== 0 && q[g + 7] === 1;
-      if ((drive || product) && q[g + 4] === o) {
-        const c0 = drive ? (q[g + 7] as number) : 0;
-        for (const read of [q[g + 2], q[g + 3], c0]) if (read === s || read === da || read === next || read === dt) return;
-        q[g] = OP_DRIVE;
-        q[g + 7] = c0;
+      if (q[g] === OP_DRIVE && q[g + 8] === 0 && q[g + 4] === o) {
+        // its inputs must not be what the gradient rule writes (o is its own output)
+        if (this.#names(g, g + OP_SLOTS, s, da, next, dt)) return;
         q[g + 8] = s;
         q[g + 9] = da;
         q[g + 10] = dt;
@@ -412,16 +422,13 @@ class WasmBackend implements Backend {
         this.#fuseActivate(g);
         return;
       }
-      for (let j = 2; j < OP_SLOTS; j++) {
-        const v = q[g + j];
-        if (v === s || v === o || v === da || v === dt || v === next) return;
-      }
+      if (this.#names(g, g + OP_SLOTS, s, o, da, dt, next)) return;
     }
   }
 
   /**
    * activate(hard-sigmoid, s, act) queued before the OP_DRIVE with the gradient rule on s at
-   * slot `g`, with nothing in between touching s or act: act is written in the drive's pass
+   * slot `g`, with nothing in between naming s or act: act is written in the drive's pass
    * (from the s it reads anyway) and the activation's slot goes.
    */
   #fuseActivate(g: number): void {
@@ -430,11 +437,7 @@ class WasmBackend implements Backend {
     for (let x = g - OP_SLOTS; x >= 0 && x >= g - 16 * OP_SLOTS; x -= OP_SLOTS) {
       if (q[x] === OP_ACTIVATE && q[x + 2] === 0 && q[x + 3] === 0 && q[x + 4] === s) {
         const act = q[x + 5] as number;
-        if (act === s) return;
-        for (let j = 2; j < OP_SLOTS; j++) if (q[g + j] === act) return;
-        for (let y = x + OP_SLOTS; y < g; y += OP_SLOTS) {
-          for (let j = 2; j < OP_SLOTS; j++) if (q[y + j] === act || q[y + j] === s) return;
-        }
+        if (act === s || this.#names(g, g + OP_SLOTS, act) || this.#names(x + OP_SLOTS, g, act, s)) return;
         q[g + 15] = act;
         q.copyWithin(x, x + OP_SLOTS, this.#queued * OP_SLOTS);
         this.#queued -= 1;
@@ -591,9 +594,7 @@ class WasmBackend implements Backend {
     const q = this.#q;
     const ptr = q[o + slot];
     for (let p = o + OP_SLOTS; p < end; p += OP_SLOTS) {
-      let named = false;
-      for (let j = 2; j < OP_SLOTS && !named; j++) named = q[p + j] === ptr;
-      if (!named) continue;
+      if (!this.#names(p, p + OP_SLOTS, ptr)) continue;
       if (q[p] !== OP_DRIVE || q[p + 8] === 0 || q[p + slot] !== ptr) return false;
       for (let j = 2; j < OP_SLOTS; j++) if (j !== slot && q[p + j] === ptr) return false;
       return true;
@@ -733,8 +734,31 @@ class WasmBackend implements Backend {
     }
     if (!transA) {
       // Row-wise in A and C, B read whole: queued.
-      const o = this.#enqueue(m, C, A, null, B);
+      let o = this.#enqueue(m, C, A, null, B);
       const q = this.#q;
+      if (k > this.#qMaxK) this.#qMaxK = k;
+      if (k <= SPARSE_K_MAX && bPtr !== 0 && beta === 1) {
+        // The output layer's drive of a wide layer: an OP_DRIVE, which the gradient rule and
+        // the activation of that layer may join later (see #fuseDrive). A copy(C0, C) queued
+        // just before is folded in: the sums start from C0, one pass over C fewer.
+        const p = o - OP_SLOTS;
+        let c0 = 0;
+        if (p >= 0 && q[p] === OP_COPY && q[p + 3] === C.ptr && q[p + 1] === n && q[p + 2] !== C.ptr && A.ptr !== C.ptr) {
+          c0 = q[p + 2] as number;
+          o = p;
+          q.fill(0, p + 1, p + OP_SLOTS);
+          this.#queued -= 1;
+        }
+        q[o] = OP_DRIVE;
+        q[o + 1] = n;
+        q[o + 2] = A.ptr;
+        q[o + 3] = bPtr;
+        q[o + 4] = C.ptr;
+        q[o + 5] = k;
+        q[o + 6] = alpha;
+        q[o + 7] = c0;
+        return;
+      }
       q[o] = OP_GEMM;
       q[o + 1] = n;
       q[o + 2] = A.ptr;
@@ -744,22 +768,6 @@ class WasmBackend implements Backend {
       q[o + 6] = alpha;
       q[o + 7] = beta;
       q[o + 8] = btPtr;
-      q[o + 9] = 0;
-      if (k > this.#qMaxK) this.#qMaxK = k;
-      // copy(C0, C) queued just before a short-k product into C with beta 1: the sums start
-      // from C0 (OP_DRIVE), one pass over C fewer.
-      const p = o - OP_SLOTS;
-      if (k <= SPARSE_K_MAX && bPtr !== 0 && beta === 1 && p >= 0 && q[p] === OP_COPY && q[p + 3] === C.ptr && q[p + 1] === n) {
-        const c0 = q[p + 2] as number;
-        if (c0 !== C.ptr && A.ptr !== C.ptr) {
-          q.copyWithin(p, o, o + OP_SLOTS);
-          q[p] = OP_DRIVE;
-          q[p + 7] = c0;
-          q[p + 8] = 0;
-          q[p + 9] = 0;
-          this.#queued -= 1;
-        }
-      }
       return;
     }
     this.#flushQueue();
@@ -909,17 +917,7 @@ class WasmBackend implements Backend {
         if (q[x] === OP_GRAD_HSIG && q[x + 2] === S.ptr && q[x + 3] === V.ptr) {
           const da = q[x + 4] as number;
           if (da === O.ptr) break;
-          let clean = true;
-          for (let y = x + OP_SLOTS; y < o && clean; y += OP_SLOTS) {
-            for (let j = 2; j < OP_SLOTS; j++) {
-              const v = q[y + j];
-              if (v === S.ptr || v === V.ptr || v === da || v === O.ptr) {
-                clean = false;
-                break;
-              }
-            }
-          }
-          if (clean) {
+          if (!this.#names(x + OP_SLOTS, o, S.ptr, V.ptr, da, O.ptr)) {
             q[x] = OP_GRAD_EULER;
             q[x + 5] = D.ptr;
             q[x + 6] = O.ptr;
@@ -933,9 +931,7 @@ class WasmBackend implements Backend {
           break;
         }
         // Another operation on V: it is not the state gradient's last writer.
-        let touches = false;
-        for (let j = 2; j < OP_SLOTS; j++) if (q[x + j] === V.ptr) touches = true;
-        if (touches) break;
+        if (this.#names(x, x + OP_SLOTS, V.ptr)) break;
       }
     }
     // The leaky rule's w = rho(w) - s queued just before as activate + axpby?
@@ -1076,7 +1072,6 @@ class WasmBackend implements Backend {
     this.#flush();
     return argmaxRowsOf(this.#f32, (m as WasmMatrix).ptr >> 2, m.rows, m.cols);
   }
-
 }
 
 /**

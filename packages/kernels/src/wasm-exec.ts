@@ -44,11 +44,12 @@ export const OP_GRAD_EULER = 11;
 /** An SGD step on rows of a parameter: slots p, g, v (0: none), lr, momentum, weight decay. */
 export const OP_SGD = 12;
 /**
- * Fused: a product with a short inner dimension into C with beta 1 (slots a, b, c, k, alpha),
- * starting from C0 instead of C when slot 7 is not 0 (copy(C0, C) queued just before), and
- * when slot 8 (s) is not 0 followed by OP_GRAD_EULER on (s, C): slots da, dt, next, scale,
- * lo, hi, and when slot 15 is not 0 by activate(hard-sigmoid, s) into it. One pass over each
- * row instead of up to five. Slot 16: see DRIVE_DEAD.
+ * A product with a short inner dimension into C with beta 1 (slots a, b, c, k, alpha), the
+ * output layer's drive of a wide layer, into which other passes over the same rows are
+ * fused: it starts from C0 instead of C when slot 7 is not 0 (copy(C0, C) queued just
+ * before); when slot 8 (s) is not 0, OP_GRAD_EULER on (s, C) follows (slots da, dt, next,
+ * scale, lo, hi); when slot 15 is not 0, so does activate(hard-sigmoid, s) into it. One pass
+ * over each row instead of up to five. Slot 16: see DRIVE_DEAD.
  */
 export const OP_DRIVE = 13;
 /** Slot 16 of an OP_DRIVE: its C (1) and da (2) are overwritten later in the queue before anything reads them (set when the queue runs). */
