@@ -1077,7 +1077,7 @@
         (br $l)))
     (local.get $total))
 
-    ;; Sum of each of four vectors, as the lanes of one: (sum a0, sum a1, sum a2, sum a3).
+  ;; Sum of each of four vectors, as the lanes of one: (sum a0, sum a1, sum a2, sum a3).
   (func $hsum4 (param $a0 v128) (param $a1 v128) (param $a2 v128) (param $a3 v128) (result v128)
     (local $u v128) (local $w v128)
     (local.set $u (f32x4.add (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $a0) (local.get $a1))
@@ -1393,7 +1393,7 @@
         (param $ldc i32) (param $alpha f32) (param $beta f32)
     (local $i i32) (local $j0 i32) (local $e i32) (local $e0 i32) (local $end i32) (local $bp i32) (local $cp i32) (local $s v128) (local $va v128) (local $vb v128)
     (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128)
-    (local $n32 i32) (local $crow i32) (local $vend i32) (local $cend i32) (local $q i32) (local $av f32)
+    (local $n32 i32) (local $btail i32) (local $crow i32) (local $vend i32) (local $cend i32) (local $q i32) (local $av f32)
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
     (local.set $va (f32x4.splat (local.get $alpha)))
     (local.set $vb (f32x4.splat (local.get $beta)))
@@ -1469,6 +1469,8 @@
     ;; the last n - n32 (< 32) columns: per row, scale by beta, then the entries in order
     (if (i32.lt_s (local.get $n32) (local.get $n))
       (then
+        ;; B's columns from n32 on: an entry's row of them starts at btail + its row offset
+        (local.set $btail (i32.add (local.get $b) (i32.shl (local.get $n32) (i32.const 2))))
         (local.set $i (i32.const 0))
         (block $idone (loop $il
           (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
@@ -1485,8 +1487,6 @@
             (br $l)))
           (local.set $e0 (i32.add (local.get $list) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 3))))
           (local.set $end (i32.add (local.get $e0) (i32.shl (i32.load (i32.add (local.get $cnt) (i32.shl (local.get $i) (i32.const 2)))) (i32.const 3))))
-          ;; b's columns from n32 on: bp = b + row offset + (q - crow) + n32 * 4
-          (local.set $b (i32.add (local.get $b) (i32.shl (local.get $n32) (i32.const 2))))
           (local.set $q (local.get $crow))
           (block $t4done (loop $t4l
             (br_if $t4done (i32.gt_u (i32.add (local.get $q) (i32.const 64)) (local.get $vend)))
@@ -1498,7 +1498,7 @@
             (block $u4done (loop $u4l
               (br_if $u4done (i32.ge_u (local.get $e) (local.get $end)))
               (local.set $s (f32x4.splat (f32.mul (local.get $alpha) (f32.load offset=4 (local.get $e)))))
-              (local.set $bp (i32.add (i32.add (local.get $b) (i32.load (local.get $e))) (i32.sub (local.get $q) (local.get $crow))))
+              (local.set $bp (i32.add (i32.add (local.get $btail) (i32.load (local.get $e))) (i32.sub (local.get $q) (local.get $crow))))
               (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
               (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
               (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
@@ -1518,7 +1518,7 @@
             (block $u1done (loop $u1l
               (br_if $u1done (i32.ge_u (local.get $e) (local.get $end)))
               (local.set $s (f32x4.splat (f32.mul (local.get $alpha) (f32.load offset=4 (local.get $e)))))
-              (local.set $bp (i32.add (i32.add (local.get $b) (i32.load (local.get $e))) (i32.sub (local.get $q) (local.get $crow))))
+              (local.set $bp (i32.add (i32.add (local.get $btail) (i32.load (local.get $e))) (i32.sub (local.get $q) (local.get $crow))))
               (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
               (local.set $e (i32.add (local.get $e) (i32.const 8)))
               (br $u1l)))
@@ -1529,7 +1529,7 @@
           (block $edone (loop $el
             (br_if $edone (i32.ge_u (local.get $e) (local.get $end)))
             (local.set $av (f32.mul (local.get $alpha) (f32.load offset=4 (local.get $e))))
-            (local.set $bp (i32.add (i32.add (local.get $b) (i32.load (local.get $e))) (i32.sub (local.get $vend) (local.get $crow))))
+            (local.set $bp (i32.add (i32.add (local.get $btail) (i32.load (local.get $e))) (i32.sub (local.get $vend) (local.get $crow))))
             (local.set $q (local.get $vend))
             (block $d (loop $l
               (br_if $d (i32.ge_u (local.get $q) (local.get $cend)))
@@ -1539,7 +1539,6 @@
               (br $l)))
             (local.set $e (i32.add (local.get $e) (i32.const 8)))
             (br $el)))
-          (local.set $b (i32.sub (local.get $b) (i32.shl (local.get $n32) (i32.const 2))))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $il))))))
 
