@@ -220,6 +220,7 @@ async function main(argv: readonly string[]): Promise<number> {
           if (torch) ref.push(torchRepeat(torch, arch, batch, t1, t2, torchBatches));
         }
         const first = median((runs[0] as { rates: number[] }).rates);
+        const tm = torch ? median(ref) : 0;
         for (const run of runs) {
           const med = median(run.rates);
           const row: Record<string, unknown> = {
@@ -237,13 +238,11 @@ async function main(argv: readonly string[]): Promise<number> {
           };
           if (several) row.overFirst = med / first;
           if (torch) {
-            const tm = median(ref);
             Object.assign(row, { torchSamplesPerSecond: tm, torchMin: Math.min(...ref), torchMax: Math.max(...ref), ratio: med / tm });
           }
           const o = `${fmt(med)} (${fmt(row.min as number)}-${fmt(row.max as number)})`;
           if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
           else if (torch) {
-            const tm = row.torchSamplesPerSecond as number;
             const t = `${fmt(tm)} (${fmt(row.torchMin as number)}-${fmt(row.torchMax as number)})`;
             const ratio = `${(med / tm).toFixed(2)} (${((row.min as number) / (row.torchMax as number)).toFixed(2)}-${((row.max as number) / (row.torchMin as number)).toFixed(2)})`;
             process.stdout.write(`${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}   ${o.padEnd(34)}${t.padEnd(35)}${ratio}\n`);
