@@ -737,37 +737,29 @@ class WasmBackend implements Backend {
       let o = this.#enqueue(m, C, A, null, B);
       const q = this.#q;
       if (k > this.#qMaxK) this.#qMaxK = k;
-      if (k <= SPARSE_K_MAX && bPtr !== 0 && beta === 1) {
-        // The output layer's drive of a wide layer: an OP_DRIVE, which the gradient rule and
-        // the activation of that layer may join later (see #fuseDrive). A copy(C0, C) queued
-        // just before is folded in: the sums start from C0, one pass over C fewer.
-        const p = o - OP_SLOTS;
-        let c0 = 0;
-        if (p >= 0 && q[p] === OP_COPY && q[p + 3] === C.ptr && q[p + 1] === n && q[p + 2] !== C.ptr && A.ptr !== C.ptr) {
-          c0 = q[p + 2] as number;
-          o = p;
-          q.fill(0, p + 1, p + OP_SLOTS);
-          this.#queued -= 1;
-        }
-        q[o] = OP_DRIVE;
-        q[o + 1] = n;
-        q[o + 2] = A.ptr;
-        q[o + 3] = bPtr;
-        q[o + 4] = C.ptr;
-        q[o + 5] = k;
-        q[o + 6] = alpha;
-        q[o + 7] = c0;
-        return;
+      // The output layer's drive of a wide layer (short inner dimension, beta 1) is an
+      // OP_DRIVE, which the gradient rule and the activation of that layer may join later
+      // (see #fuseDrive). A copy(C0, C) queued just before is folded in: the sums start from
+      // C0, one pass over C fewer.
+      const drive = k <= SPARSE_K_MAX && bPtr !== 0 && beta === 1;
+      let c0 = 0;
+      const p = o - OP_SLOTS;
+      if (drive && p >= 0 && q[p] === OP_COPY && q[p + 3] === C.ptr && q[p + 1] === n && q[p + 2] !== C.ptr && A.ptr !== C.ptr) {
+        c0 = q[p + 2] as number;
+        o = p;
+        q.fill(0, p + 1, p + OP_SLOTS);
+        this.#queued -= 1;
       }
-      q[o] = OP_GEMM;
+      q[o] = drive ? OP_DRIVE : OP_GEMM;
       q[o + 1] = n;
       q[o + 2] = A.ptr;
       q[o + 3] = bPtr;
       q[o + 4] = C.ptr;
       q[o + 5] = k;
       q[o + 6] = alpha;
-      q[o + 7] = beta;
-      q[o + 8] = btPtr;
+      // OP_DRIVE: where the sums start (0: C); OP_GEMM: beta and B^T
+      q[o + 7] = drive ? c0 : beta;
+      if (!drive) q[o + 8] = btPtr;
       return;
     }
     this.#flushQueue();
