@@ -12,6 +12,20 @@ export interface Energy {
   /** The activation rho the energy uses. */
   readonly activation: ActivationKind;
   /**
+   * How a state maps to a firing rate, which the cost and a read-out see: `rho` for an
+   * energy whose states are pre-activations (Hopfield), `null` when the states already are
+   * rates (the primitive function, whose fixed points are s = rho(dPhi/ds)). A cost never
+   * applies rho to a rate a second time. Absent: `activation` (Hopfield-like states).
+   */
+  readonly rate?: ActivationKind | null;
+  /**
+   * Whether the update rule `dynamics` (`"leaky"` or `"gradient"`) relaxes this energy to a
+   * stationary point of the total energy E + beta C, which the EP estimate needs: `null`
+   * when it does, otherwise a one-line reason that names a sound alternative. An energy
+   * without this member is taken as sound under both rules (your responsibility).
+   */
+  checkDynamics?(dynamics: string): string | null;
+  /**
    * Binds the energy to a backend, parameters and a batch size, allocating its work
    * space once. The bound energy reads `params` live: after the parameters change, call
    * {@link BoundEnergy.setInput} again (it recomputes what depends on x and the weights).
@@ -28,6 +42,13 @@ export interface ParamGradientOptions {
 }
 
 /**
+ * Which layers a state gradient or a drive is needed for: all, or the odd (l = 1, 3, ...)
+ * or even (l = 2, 4, ...) ones, as the even/odd update order asks. An energy may compute
+ * more layers than asked; the others' entries of `out` are then unspecified.
+ */
+export type LayerParity = "all" | "odd" | "even";
+
+/**
  * An energy bound to a backend, parameters, a batch size and a current input x. States
  * are lists of B x n_l matrices for l = 1..L (the input is not part of the state).
  */
@@ -37,13 +58,13 @@ export interface BoundEnergy {
   setInput(x: Matrix): void;
   /** E(s), averaged over the batch (reads back). */
   value(state: readonly Matrix[]): number;
-  /** dE/ds_l for l = 1..L into `out` (same shapes as the state). */
-  stateGradient(state: readonly Matrix[], out: readonly Matrix[]): void;
+  /** dE/ds_l for l = 1..L (or only the layers of `layers`) into `out` (same shapes as the state). */
+  stateGradient(state: readonly Matrix[], out: readonly Matrix[], layers?: LayerParity): void;
   /**
    * The pre-activation u_l whose image rho(u_l) is the fixed-point target of layer l,
    * used by the leaky update `s_l <- s_l + dt_l (rho(u_l) - s_l)`.
    */
-  drive(state: readonly Matrix[], out: readonly Matrix[]): void;
+  drive(state: readonly Matrix[], out: readonly Matrix[], layers?: LayerParity): void;
   /** dE/dW_l and dE/db_l, averaged over the batch, into `out`. */
   paramGradient(state: readonly Matrix[], out: ParamGradients, options?: ParamGradientOptions): void;
 }

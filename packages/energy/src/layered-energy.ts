@@ -1,5 +1,5 @@
 import type { ActivationKind, Backend, Matrix } from "@hts/kernels";
-import type { BoundEnergy, Energy, ParamGradientOptions } from "./energy.js";
+import type { BoundEnergy, Energy, LayerParity, ParamGradientOptions } from "./energy.js";
 import { EnergyError } from "./errors.js";
 import { type NetworkParams, type ParamGradients, validateSizes } from "./params.js";
 
@@ -14,7 +14,9 @@ export interface EnergyOptions {
 
 /**
  * Both built-in energies share one layered structure. With a(s) = rho(s) (Hopfield) or
- * a(s) = s (primitive function) and the neighbour signal
+ * a(s) = s (primitive function) for the relaxed layers l >= 1, a(s_0) = x for the clamped
+ * input (the input is data, not a state: it is never passed through rho), and the
+ * neighbour signal
  *     n_l = a(s_{l-1}) W_l + a(s_{l+1}) W_{l+1}^T + b_l   (no second term for l = L),
  * the energy is E = 1/2 sum ||s_l||^2 - sum a(s_{l-1}) W_l . a(s_l) - sum b_l . a(s_l), its
  * state gradient s_l - a'(s_l) (.) n_l, its drive n_l, its parameter gradients
@@ -23,12 +25,25 @@ export interface EnergyOptions {
 class LayeredEnergy implements Energy {
   readonly name: string;
   readonly activation: ActivationKind;
+  readonly rate: ActivationKind | null;
   readonly #rhoOfState: boolean;
 
   constructor(name: string, activation: ActivationKind, rhoOfState: boolean) {
     this.name = name;
     this.activation = activation;
+    this.rate = rhoOfState ? activation : null;
     this.#rhoOfState = rhoOfState;
+  }
+
+  checkDynamics(dynamics: string): string | null {
+    if (this.activation === "hard-sigmoid") return null;
+    if (this.#rhoOfState && dynamics === "leaky") {
+      return `the leaky rule relaxes to s = rho(drive), which is a stationary point of the Hopfield energy only for the hard sigmoid, not for ${this.activation}; use the gradient rule, or the primitive energy with the leaky rule`;
+    }
+    if (!this.#rhoOfState && dynamics === "gradient") {
+      return `the gradient rule on the primitive energy relaxes to clip(dPhi/ds) whatever rho is, so ${this.activation} would not be used; use the leaky rule (fixed point s = rho(dPhi/ds)), or the Hopfield energy with the gradient rule`;
+    }
+    return null;
   }
 
   bind(backend: Backend, params: NetworkParams, batch: number): BoundEnergy {
@@ -52,7 +67,7 @@ class BoundLayeredEnergy implements BoundEnergy {
   readonly #rho: boolean;
   readonly #name: string;
   readonly #L: number;
-  /** a(x) (B x n_0), and a(x) W_1 + b_1 (B x n_1): constant during a relaxation. */
+  /** x (B x n_0), and x W_1 + b_1 (B x n_1): constant during a relaxation. */
   readonly #ax: Matrix;
   readonly #inputDrive: Matrix;
   #x: Matrix | null = null;
@@ -88,8 +103,7 @@ class BoundLayeredEnergy implements BoundEnergy {
     }
     this.#x = x;
     const be = this.#be;
-    if (this.#rho) be.activate(this.#kind, x, this.#ax);
-    else be.copy(x, this.#ax);
+    be.copy(x, this.#ax);
     be.broadcastRows(this.#p.b[0] as Matrix, this.#inputDrive);
     be.gemm(this.#ax, this.#p.W[0] as Matrix, this.#inputDrive, { beta: 1 });
   }
@@ -112,12 +126,13 @@ class BoundLayeredEnergy implements BoundEnergy {
     return this.#a;
   }
 
-  /** n_l into out[l - 1]. */
-  #neighbourSignal(a: readonly Matrix[], out: readonly Matrix[]): void {
+  /** n_l into out[l - 1] for the layers of `parity`. */
+  #neighbourSignal(a: readonly Matrix[], out: readonly Matrix[], parity: LayerParity): void {
     this.#input();
     const be = this.#be;
     const { W, b } = this.#p;
     for (let l = 1; l <= this.#L; l++) {
+      if (!inParity(l, parity)) continue;
       const o = out[l - 1] as Matrix;
       if (l === 1) be.copy(this.#inputDrive, o);
       else {
@@ -146,11 +161,12 @@ class BoundLayeredEnergy implements BoundEnergy {
     return e / this.batch;
   }
 
-  stateGradient(state: readonly Matrix[], out: readonly Matrix[]): void {
+  stateGradient(state: readonly Matrix[], out: readonly Matrix[], layers: LayerParity = "all"): void {
     const be = this.#be;
     const a = this.#activations(state);
-    this.#neighbourSignal(a, out);
+    this.#neighbourSignal(a, out, layers);
     for (let l = 0; l < this.#L; l++) {
+      if (!inParity(l + 1, layers)) continue;
       const o = out[l] as Matrix;
       if (this.#rho) {
         be.activateDerivative(this.#kind, state[l] as Matrix, this.#da[l] as Matrix);
@@ -160,8 +176,8 @@ class BoundLayeredEnergy implements BoundEnergy {
     }
   }
 
-  drive(state: readonly Matrix[], out: readonly Matrix[]): void {
-    this.#neighbourSignal(this.#activations(state), out);
+  drive(state: readonly Matrix[], out: readonly Matrix[], layers: LayerParity = "all"): void {
+    this.#neighbourSignal(this.#activations(state), out, layers);
   }
 
   paramGradient(state: readonly Matrix[], out: ParamGradients, options: ParamGradientOptions = {}): void {
@@ -176,6 +192,10 @@ class BoundLayeredEnergy implements BoundEnergy {
       be.columnSums(a[l - 1] as Matrix, out.b[l - 1] as Matrix, scale, beta);
     }
   }
+}
+
+function inParity(l: number, parity: LayerParity): boolean {
+  return parity === "all" || (parity === "odd") === (l % 2 === 1);
 }
 
 function checkActivation(where: string, activation: unknown): ActivationKind {

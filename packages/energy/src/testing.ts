@@ -109,43 +109,81 @@ export function checkEnergy(energy: Energy, options: GradientCheckOptions = {}):
   return { ok: checks.every((c) => c.ok), checks };
 }
 
-/** Checks a {@link Cost}'s state gradient against central finite differences of its value (float64). */
-export function checkCost(cost: Cost, options: GradientCheckOptions & { activation?: "hard-sigmoid" | "sigmoid" | "tanh" } = {}): CheckReport {
+/** Options of {@link checkCost}. */
+export interface CostCheckOptions extends GradientCheckOptions {
+  /** The energy's rate the cost is bound with (default `hard-sigmoid`; null: states are rates). */
+  readonly rate?: "hard-sigmoid" | "sigmoid" | "tanh" | null;
+  /** Units of the layer the cost reads (default 4). */
+  readonly units?: number;
+  /** Classes (default: `units` without a read-out, 3 with one). */
+  readonly classes?: number;
+}
+
+/**
+ * Checks a {@link Cost}, yours included, in float64 on the reference backend: its state
+ * gradient and, for a cost with a read-out, its parameter gradient against central finite
+ * differences of its value.
+ */
+export function checkCost(cost: Cost, options: CostCheckOptions = {}): CheckReport {
   const B = options.batch ?? 3;
-  const n = 4;
+  const n = options.units ?? 4;
+  const k = options.classes ?? (cost.readout ? 3 : n);
   const h = options.h ?? 1e-6;
   const tol = options.tolerance ?? 1e-6;
   const [lo, hi] = options.stateRange ?? [0.1, 0.9];
   const be = createReferenceBackend();
   const r = seededUniform(options.seed ?? 7);
-  const sL = be.matrix(B, n, Array.from({ length: B * n }, () => lo + (hi - lo) * r()));
-  const yv = new Float64Array(B * n);
-  for (let i = 0; i < B; i++) yv[i * n + Math.floor(r() * n)] = 1;
-  const y = be.matrix(B, n, yv);
-  const bound = cost.bind(be, options.activation ?? "hard-sigmoid", B, n);
+  const s = be.matrix(B, n, Array.from({ length: B * n }, () => lo + (hi - lo) * r()));
+  const yv = new Float64Array(B * k);
+  for (let i = 0; i < B; i++) yv[i * k + Math.floor(r() * k)] = 1;
+  const y = be.matrix(B, k, yv);
+  const readout = cost.readout
+    ? { W: be.matrix(n, k, Array.from({ length: n * k }, () => 2 * r() - 1)), b: be.matrix(1, k, Array.from({ length: k }, () => r() - 0.5)) }
+    : undefined;
+  const rate = options.rate === undefined ? "hard-sigmoid" : options.rate;
+  const bound = cost.bind(be, { batch: B, units: n, classes: k, rate, ...(readout ? { readout } : {}) });
+  const compare = (name: string, m: Matrix, analytic: ArrayLike<number>, perExample: boolean): CheckResult => {
+    let worst = 0;
+    let where = "";
+    for (let i = 0; i < analytic.length; i++) {
+      const v = be.read(m);
+      const base = v[i] as number;
+      v[i] = base + h;
+      be.write(m, v);
+      const cp = bound.value(s, y);
+      v[i] = base - h;
+      be.write(m, v);
+      const cm = bound.value(s, y);
+      v[i] = base;
+      be.write(m, v);
+      const fd = ((cp - cm) / (2 * h)) * (perExample ? B : 1);
+      const err = Math.abs(fd - (analytic[i] as number)) / (1 + Math.abs(fd));
+      if (!(err <= worst)) {
+        worst = err;
+        where = `entry ${i}: analytic ${analytic[i]}, finite difference ${fd}`;
+      }
+    }
+    return { name, ok: worst <= tol, detail: `worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}` };
+  };
   const out = be.matrix(B, n);
-  bound.gradient(sL, y, out);
-  const g = be.read(out);
-  let worst = 0;
-  let where = "";
-  for (let i = 0; i < g.length; i++) {
-    const v = be.read(sL);
-    const base = v[i] as number;
-    v[i] = base + h;
-    be.write(sL, v);
-    const cp = bound.value(sL, y);
-    v[i] = base - h;
-    be.write(sL, v);
-    const cm = bound.value(sL, y);
-    v[i] = base;
-    be.write(sL, v);
-    const fd = ((cp - cm) / (2 * h)) * B;
-    const err = Math.abs(fd - (g[i] as number)) / (1 + Math.abs(fd));
-    if (!(err <= worst)) {
-      worst = err;
-      where = `entry ${i}: analytic ${g[i]}, finite difference ${fd}`;
+  bound.gradient(s, y, out);
+  const checks: CheckResult[] = [compare("state gradient", s, be.read(out), true)];
+  if (readout) {
+    if (!bound.paramGradient) {
+      checks.push({ name: "read-out gradient", ok: false, detail: "a cost with readout: true must implement paramGradient" });
+    } else {
+      const g = { W: be.matrix(n, k), b: be.matrix(1, k) };
+      bound.paramGradient(s, y, g);
+      checks.push(compare("read-out gradient W_out", readout.W, be.read(g.W), false));
+      checks.push(compare("read-out gradient b_out", readout.b, be.read(g.b), false));
     }
   }
-  const checks = [{ name: "state gradient", ok: worst <= tol, detail: `worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}` }];
+  const scores = bound.scores(s);
+  const wantCols = k;
+  checks.push({
+    name: "scores shape",
+    ok: scores.rows === B && scores.cols === wantCols,
+    detail: `${scores.rows} x ${scores.cols}, expected ${B} x ${wantCols}`,
+  });
   return { ok: checks.every((c) => c.ok), checks };
 }

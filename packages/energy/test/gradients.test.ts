@@ -11,6 +11,7 @@ import {
   softmaxCrossEntropy,
   squaredError,
 } from "../src/index.js";
+import { checkCost } from "../src/testing.js";
 
 /** A small deterministic generator for test data (independent of the code under test). */
 function lcg(seed: number): () => number {
@@ -149,27 +150,91 @@ describe.each(energies)("%s energy", (_name, make) => {
 
 describe.each([
   ["mse", squaredError],
-  ["ce", softmaxCrossEntropy],
+  ["ce (read-out)", softmaxCrossEntropy],
 ] as const)("cost %s", (_name, make) => {
-  describe.each(ACTIVATIONS)("activation %s", (activation) => {
-    it("state gradient matches central finite differences (float64)", () => {
-      const be = createReferenceBackend();
-      const r = lcg(21);
-      const sL = be.matrix(B, 4, Array.from({ length: B * 4 }, () => 0.1 + 0.8 * r()));
-      const y = be.matrix(B, 4, [1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0]);
-      const cost = make().bind(be, activation, B, 4);
-      const out = be.matrix(B, 4);
-      cost.gradient(sL, y, out);
-      const g = be.read(out);
-      for (let i = 0; i < g.length; i++) {
-        perturb(be, sL, i, h);
-        const cp = cost.value(sL, y);
-        perturb(be, sL, i, -2 * h);
-        const cm = cost.value(sL, y);
-        perturb(be, sL, i, h);
-        const fd = ((cp - cm) / (2 * h)) * B;
-        expect(Math.abs(fd - (g[i] as number))).toBeLessThan(1e-6);
-      }
+  describe.each([...ACTIVATIONS, null])("rate %s", (rate) => {
+    it("state gradient (and read-out gradient) match central finite differences (float64)", () => {
+      const report = checkCost(make(), { rate, seed: 21, tolerance: 1e-7 });
+      expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(report.checks.length).toBe(make().readout ? 4 : 2);
     });
+  });
+});
+
+describe("squared error on states that are rates", () => {
+  it("reads s itself (rho is not applied a second time): C = 1/2 ||s - y||^2", () => {
+    const be = createReferenceBackend();
+    const s = be.matrix(1, 2, [0.25, 2]);
+    const y = be.matrix(1, 2, [1, 0]);
+    const rates = squaredError().bind(be, { batch: 1, units: 2, classes: 2, rate: null });
+    const pre = squaredError().bind(be, { batch: 1, units: 2, classes: 2, rate: "hard-sigmoid" });
+    expect(rates.value(s, y)).toBeCloseTo(0.5 * (0.75 ** 2 + 4), 12);
+    expect(pre.value(s, y)).toBeCloseTo(0.5 * (0.75 ** 2 + 1), 12);
+  });
+});
+
+describe("softmax cross-entropy read-out", () => {
+  it("computes o = softmax(rho(s) W_out + b_out) and C = -log o_y; predicts with the logits", () => {
+    const be = createReferenceBackend();
+    const s = be.matrix(1, 2, [0.5, 2]); // rho(s) = [0.5, 1] for the hard sigmoid
+    const W = be.matrix(2, 3, [1, 0, -1, 0, 2, 1]);
+    const b = be.matrix(1, 3, [0, 0.5, 0]);
+    const y = be.matrix(1, 3, [0, 0, 1]);
+    const cost = softmaxCrossEntropy().bind(be, { batch: 1, units: 2, classes: 3, rate: "hard-sigmoid", readout: { W, b } });
+    const z = [0.5, 2.5, 0.5];
+    const lse = Math.log(z.reduce((a, v) => a + Math.exp(v), 0));
+    expect(cost.value(s, y)).toBeCloseTo(lse - 0.5, 12);
+    expect(Array.from(be.read(cost.scores(s)))).toEqual(z);
+  });
+
+  it("refuses missing or misshapen read-out weights, naming them", () => {
+    const be = createReferenceBackend();
+    expect(() => softmaxCrossEntropy().bind(be, { batch: 2, units: 4, classes: 3, rate: null })).toThrow(/readout must be read-out weights W_out \(4 x 3\)/);
+    expect(() =>
+      softmaxCrossEntropy().bind(be, { batch: 2, units: 4, classes: 3, rate: null, readout: { W: be.matrix(3, 4), b: be.matrix(1, 3) } }),
+    ).toThrow(/readout.W must be 4 x 3, got \[3,4\]/);
+    expect(() => squaredError().bind(be, { batch: 2, units: 4, classes: 3, rate: null })).toThrow(/classes must be 4/);
+  });
+});
+
+describe("which update rules relax each energy to a stationary point", () => {
+  it.each([
+    ["hopfield", "hard-sigmoid", "leaky", null],
+    ["hopfield", "hard-sigmoid", "gradient", null],
+    ["hopfield", "sigmoid", "gradient", null],
+    ["hopfield", "tanh", "gradient", null],
+    ["hopfield", "sigmoid", "leaky", /only for the hard sigmoid/],
+    ["hopfield", "tanh", "leaky", /use the gradient rule/],
+    ["primitive", "hard-sigmoid", "leaky", null],
+    ["primitive", "hard-sigmoid", "gradient", null],
+    ["primitive", "sigmoid", "leaky", null],
+    ["primitive", "tanh", "leaky", null],
+    ["primitive", "sigmoid", "gradient", /use the leaky rule/],
+    ["primitive", "tanh", "gradient", /would not be used/],
+  ] as const)("%s + %s + %s", (name, activation, dynamics, verdict) => {
+    const e = name === "hopfield" ? hopfieldEnergy({ activation }) : primitiveEnergy({ activation });
+    const r = e.checkDynamics?.(dynamics) ?? null;
+    if (verdict === null) expect(r).toBeNull();
+    else expect(r).toMatch(verdict);
+  });
+});
+
+describe("layer parity", () => {
+  it.each(energies)("%s: odd and even layers of the state gradient and drive equal those of all layers", (_n, make) => {
+    const { be, params, x, state } = setup(5);
+    const bound = make("sigmoid").bind(be, params, B);
+    bound.setInput(x);
+    for (const f of ["stateGradient", "drive"] as const) {
+      const all = allocState(be, sizes, B);
+      bound[f](state, all);
+      for (const parity of ["odd", "even"] as const) {
+        const part = allocState(be, sizes, B);
+        bound[f](state, part, parity);
+        for (let l = 1; l < sizes.length; l++) {
+          if ((l % 2 === 1) !== (parity === "odd")) continue;
+          expect(Array.from(be.read(part[l - 1] as Matrix))).toEqual(Array.from(be.read(all[l - 1] as Matrix)));
+        }
+      }
+    }
   });
 });

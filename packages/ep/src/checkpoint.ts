@@ -18,7 +18,10 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-/** The safetensors tensors of a snapshot: W{l} [n_l, n_{l-1}] (torch.nn.Linear layout), b{l}, dt{l}. */
+/**
+ * The safetensors tensors of a snapshot: W{l} [n_l, n_{l-1}] (torch.nn.Linear layout), b{l},
+ * dt{l}; with a read-out, Wout [classes, n_L] and bout [classes] (also torch.nn.Linear's).
+ */
 export function checkpointTensors(snap: NetworkSnapshot): Record<string, SafetensorsTensor> {
   const tensors: Record<string, SafetensorsTensor> = {};
   for (let l = 1; l < snap.sizes.length; l++) {
@@ -27,6 +30,12 @@ export function checkpointTensors(snap: NetworkSnapshot): Record<string, Safeten
     tensors[`W${l}`] = { dtype: "F32", shape: [nout, nin], data: transpose(snap.W[l - 1] as Float32Array, nin, nout) };
     tensors[`b${l}`] = { dtype: "F32", shape: [nout], data: Float32Array.from(snap.b[l - 1] as Float32Array) };
     tensors[`dt${l}`] = { dtype: "F32", shape: [nout], data: Float32Array.from(snap.dt[l - 1] as Float32Array) };
+  }
+  if (snap.readout) {
+    const top = snap.sizes[snap.sizes.length - 1] as number;
+    const k = snap.readout.classes;
+    tensors.Wout = { dtype: "F32", shape: [k, top], data: transpose(snap.readout.W, top, k) };
+    tensors.bout = { dtype: "F32", shape: [k], data: Float32Array.from(snap.readout.b) };
   }
   return tensors;
 }
@@ -46,7 +55,7 @@ function bad(file: string, message: string, tensor?: string): never {
   throw new EpError("HTS_CHECKPOINT_FORMAT", `${file}: ${message}`, {
     parameter: tensor ?? "file",
     value: file,
-    expected: "an hts-ep safetensors checkpoint (W{l} [n_l, n_{l-1}], b{l} [n_l], dt{l} [n_l], float32)",
+    expected: "an hts-ep safetensors checkpoint (W{l} [n_l, n_{l-1}], b{l} [n_l], dt{l} [n_l], optionally Wout [classes, n_L] and bout [classes], float32)",
   });
 }
 
@@ -92,7 +101,17 @@ export function snapshotFromTensors(tensors: ReadonlyMap<string, SafetensorsTens
       if (!(Number.isFinite(d[j]) && (d[j] as number) > 0)) bad(path, `dt${l}[${j}] is ${d[j]}, expected a finite number > 0`, `dt${l}`);
     }
   }
-  return { sizes, W, b, dt };
+  if (!tensors.has("Wout")) {
+    if (tensors.has("bout")) bad(path, "tensor bout without Wout", "Wout");
+    return { sizes, W, b, dt, readout: null };
+  }
+  const wo = get("Wout");
+  const top = sizes[L] as number;
+  if (wo.shape.length !== 2 || wo.shape[1] !== top) bad(path, `Wout has shape [${wo.shape.join(", ")}], expected [classes, ${top}]`, "Wout");
+  const k = wo.shape[0] as number;
+  const bo = get("bout");
+  if (bo.shape.length !== 1 || bo.shape[0] !== k) bad(path, `bout has shape [${bo.shape.join(", ")}], expected [${k}]`, "bout");
+  return { sizes, W, b, dt, readout: { W: transpose(wo.data as Float32Array, k, top), b: Float32Array.from(bo.data as Float32Array), classes: k } };
 }
 
 /** Reads and validates a checkpoint written by {@link saveCheckpoint} (or any tool using its layout). */

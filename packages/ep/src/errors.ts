@@ -4,7 +4,8 @@ export type EpErrorCode =
   | "HTS_SHAPE_MISMATCH"
   | "HTS_NON_FINITE_STATE"
   | "HTS_NON_FINITE_PARAMETER"
-  | "HTS_CHECKPOINT_FORMAT";
+  | "HTS_CHECKPOINT_FORMAT"
+  | "HTS_UNSOUND_COMBINATION";
 
 /** Where a non-finite value appeared: the phase, the step, the layer and the neuron. */
 export interface NonFiniteLocation {

@@ -6,8 +6,8 @@ export { createNetwork, networkFromSnapshot, snapshotNetwork } from "./network.j
 export type { CreateNetworkOptions, DtSpec, Network, NetworkSnapshot } from "./network.js";
 export { createOptimizer, OPTIMIZERS } from "./optimizer.js";
 export type { Optimizer, OptimizerConfig, OptimizerName, OptimizerState } from "./optimizer.js";
-export { DYNAMICS, Relaxer } from "./relaxation.js";
-export type { Dynamics, RelaxOptions, RelaxResult } from "./relaxation.js";
+export { DYNAMICS, ORDERS, Relaxer } from "./relaxation.js";
+export type { Dynamics, Order, RelaxerOptions, RelaxOptions, RelaxResult } from "./relaxation.js";
 export {
   CheckpointError,
   decodeSafetensors,
@@ -24,5 +24,5 @@ export type {
   SafetensorsInput,
   SafetensorsTensor,
 } from "./safetensors.js";
-export { createTrainer, NUDGES } from "./trainer.js";
-export type { BatchResult, CreateTrainerOptions, EpochStats, EvalStats, LabeledData, Nudge, Trainer, TrainerConfig } from "./trainer.js";
+export { checkCombination, createTrainer, NUDGES } from "./trainer.js";
+export type { BatchResult, CreateTrainerOptions, EpochStats, Estimate, EvalStats, LabeledData, Nudge, Trainer, TrainerConfig } from "./trainer.js";

@@ -1,18 +1,32 @@
-import type { BoundCost, BoundEnergy } from "@hts/energy";
+import type { BoundCost, BoundEnergy, LayerParity } from "@hts/energy";
 import { type ActivationKind, activationRange, type Backend, type Matrix } from "@hts/kernels";
-import { EpError } from "./errors.js";
+import { EpError, invalid } from "./errors.js";
 
 /** The two update rules of SPEC section 3. */
 export const DYNAMICS = ["leaky", "gradient"] as const;
 /** An update rule's name. */
 export type Dynamics = (typeof DYNAMICS)[number];
 
+/** The orders in which the layers update within a step (SPEC section 3). */
+export const ORDERS = ["sync", "even-odd"] as const;
+/**
+ * `sync`: every layer from the previous state; `even-odd`: the odd layers (1, 3, ...) from
+ * the previous state, then the even ones from the new odd ones.
+ */
+export type Order = (typeof ORDERS)[number];
+
 /** What a relaxation did. */
 export interface RelaxResult {
   /** Steps taken (fewer than asked when the tolerance stopped it early). */
   readonly steps: number;
-  /** Largest absolute state change of the last step. */
+  /**
+   * The distance to the fixed point at the final state, independent of dt: for the leaky
+   * rule max |rho(drive) - s|, for the gradient rule the largest |dF/ds| among the neurons
+   * not held at a bound by the clip. NaN when it was not asked for.
+   */
   readonly residual: number;
+  /** The size of the last step, max |s_t - s_{t-1}| (= max |dt_i v_i|; not a residual). */
+  readonly stepSize: number;
 }
 
 /** Options of {@link Relaxer.relax}. */
@@ -22,20 +36,37 @@ export interface RelaxOptions {
   readonly steps: number;
   /** Nudging strength (0 in the free phase). */
   readonly beta: number;
-  /** Stop early when the largest state change of a step falls below this (0: never). */
+  /** Stop early when the dt-free residual falls below this (0: never); checked after every step. */
   readonly tolerance?: number;
+  /** Compute the final residual (one more evaluation of the energy's gradient; default true). */
+  readonly residual?: boolean;
+}
+
+/** Options of the {@link Relaxer} constructor. */
+export interface RelaxerOptions {
+  readonly backend: Backend;
+  readonly energy: BoundEnergy;
+  readonly cost: BoundCost;
+  /** dt_l (1 x n_l) per relaxed layer. */
+  readonly dt: readonly Matrix[];
+  readonly dynamics: Dynamics;
+  readonly activation: ActivationKind;
+  /** n_0 .. n_L (relaxed layers). */
+  readonly sizes: readonly number[];
+  readonly order?: Order;
 }
 
 /**
- * Relaxes a minibatch state with per-neuron explicit Euler steps, all layers at once from
- * the previous state:
+ * Relaxes a minibatch state with per-neuron explicit Euler steps:
  * - gradient: s <- clip(s - dt (.) dF/ds, range of rho), F = E + beta C;
- * - leaky: s <- s + dt (.) (rho(u) - s), u the energy's drive, with u_L - beta dC/ds_L.
- * All buffers are allocated once; a step allocates nothing and reads nothing back unless a
- * tolerance is set (then one number per step).
+ * - leaky: s <- s + dt (.) (rho(u) - s), u the energy's drive, with u_L - beta dC/ds_L;
+ * all layers at once from the previous state (`sync`), or odd then even layers
+ * (`even-odd`). All buffers are allocated once; a step allocates nothing and reads nothing
+ * back unless a tolerance is set (then the residual once per step).
  */
 export class Relaxer {
   readonly batch: number;
+  readonly order: Order;
   readonly #be: Backend;
   readonly #energy: BoundEnergy;
   readonly #cost: BoundCost;
@@ -50,16 +81,11 @@ export class Relaxer {
   readonly #costGrad: Matrix;
   #target: Matrix | null = null;
 
-  constructor(
-    backend: Backend,
-    energy: BoundEnergy,
-    cost: BoundCost,
-    dt: readonly Matrix[],
-    dynamics: Dynamics,
-    activation: ActivationKind,
-    sizes: readonly number[],
-  ) {
+  constructor(options: RelaxerOptions) {
+    const { backend, energy, cost, dt, dynamics, activation, sizes } = options;
     this.batch = energy.batch;
+    this.order = options.order ?? "sync";
+    if (!ORDERS.includes(this.order)) invalid("Relaxer", "order", this.order, ORDERS.join(" | "));
     this.#be = backend;
     this.#energy = energy;
     this.#cost = cost;
@@ -99,44 +125,102 @@ export class Relaxer {
     for (let l = 0; l < to.length; l++) this.#be.copy(this.#s[l] as Matrix, to[l] as Matrix);
   }
 
-  #step(beta: number): void {
+  /**
+   * The velocity of the layers of `layers` at `state` into the work buffers: -dF/ds for the
+   * gradient rule, rho(u) - s for the leaky rule (u with the nudge on the output).
+   */
+  #velocity(state: readonly Matrix[], beta: number, layers: LayerParity): void {
     const be = this.#be;
-    const L = this.#s.length;
-    const s = this.#s;
+    const L = state.length;
     const work = this.#work;
     const top = L - 1;
+    const topIn = layers === "all" || (layers === "odd") === (L % 2 === 1);
     if (this.#dynamics === "gradient") {
-      this.#energy.stateGradient(s, work);
-      if (beta !== 0) {
-        this.#cost.gradient(s[top] as Matrix, this.#target as Matrix, this.#costGrad);
+      this.#energy.stateGradient(state, work, layers);
+      if (beta !== 0 && topIn) {
+        this.#cost.gradient(state[top] as Matrix, this.#target as Matrix, this.#costGrad);
         be.axpby(1, work[top] as Matrix, beta, this.#costGrad, work[top] as Matrix);
       }
-      for (let l = 0; l < L; l++) {
-        be.eulerStep(s[l] as Matrix, work[l] as Matrix, this.#dt[l] as Matrix, this.#next[l] as Matrix, {
-          scale: -1,
-          clip: this.#range,
-        });
-      }
     } else {
-      this.#energy.drive(s, work);
-      if (beta !== 0) {
-        this.#cost.gradient(s[top] as Matrix, this.#target as Matrix, this.#costGrad);
+      this.#energy.drive(state, work, layers);
+      if (beta !== 0 && topIn) {
+        this.#cost.gradient(state[top] as Matrix, this.#target as Matrix, this.#costGrad);
         be.axpby(1, work[top] as Matrix, -beta, this.#costGrad, work[top] as Matrix);
       }
-      for (let l = 0; l < L; l++) {
+    }
+  }
+
+  /** One Euler step of the layers of `layers` from `from` into `to`. */
+  #update(from: readonly Matrix[], to: readonly Matrix[], layers: LayerParity): void {
+    const be = this.#be;
+    const work = this.#work;
+    for (let l = 0; l < from.length; l++) {
+      if (layers !== "all" && (layers === "odd") !== (l % 2 === 0)) continue;
+      if (this.#dynamics === "gradient") {
+        be.eulerStep(from[l] as Matrix, work[l] as Matrix, this.#dt[l] as Matrix, to[l] as Matrix, { scale: -1, clip: this.#range });
+      } else {
         const w = work[l] as Matrix;
         be.activate(this.#kind, w, w);
-        be.axpby(1, w, -1, s[l] as Matrix, w);
-        be.eulerStep(s[l] as Matrix, w, this.#dt[l] as Matrix, this.#next[l] as Matrix);
+        be.axpby(1, w, -1, from[l] as Matrix, w);
+        be.eulerStep(from[l] as Matrix, w, this.#dt[l] as Matrix, to[l] as Matrix);
       }
     }
-    const t = this.#s;
-    this.#s = this.#next;
-    this.#next = t;
+  }
+
+  #step(beta: number): void {
+    const s = this.#s;
+    const next = this.#next;
+    if (this.order === "sync" || s.length === 1) {
+      this.#velocity(s, beta, "all");
+      this.#update(s, next, "all");
+      this.#s = next;
+      this.#next = s;
+      return;
+    }
+    // Odd layers from the previous state into next (even layers carried over), then the
+    // even layers from next into s; then swap the odd layers' buffers, so that s holds the
+    // new state and next the previous one.
+    const be = this.#be;
+    for (let l = 1; l < s.length; l += 2) be.copy(s[l] as Matrix, next[l] as Matrix);
+    this.#velocity(s, beta, "odd");
+    this.#update(s, next, "odd");
+    this.#velocity(next, beta, "even");
+    this.#update(next, s, "even");
+    for (let l = 0; l < s.length; l += 2) {
+      const t = s[l] as Matrix;
+      s[l] = next[l] as Matrix;
+      next[l] = t;
+    }
+  }
+
+  /**
+   * The dt-free residual of the current state (reads back): for the leaky rule
+   * max |rho(u) - s|; for the gradient rule max |dF/ds| over the neurons that the clip does
+   * not hold at a bound (a neuron at the lower bound with dF/ds > 0, or at the upper bound
+   * with dF/ds < 0, is at its constrained fixed point).
+   */
+  residual(beta: number): number {
+    const be = this.#be;
+    this.#velocity(this.#s, beta, "all");
+    let r = 0;
+    for (let l = 0; l < this.#s.length; l++) {
+      const s = this.#s[l] as Matrix;
+      const w = this.#work[l] as Matrix;
+      let d: number;
+      if (this.#dynamics === "leaky") {
+        be.activate(this.#kind, w, w);
+        d = be.maxAbsDiff(w, s);
+      } else {
+        d = heldMaxAbs(be.read(s), be.read(w), this.#range);
+      }
+      if (Number.isNaN(d)) return d;
+      if (d > r) r = d;
+    }
+    return r;
   }
 
   /** Largest |s - s_previous| of the last step (reads back). */
-  #residual(): number {
+  #stepSize(): number {
     let r = 0;
     for (let l = 0; l < this.#s.length; l++) {
       const d = this.#be.maxAbsDiff(this.#s[l] as Matrix, this.#next[l] as Matrix);
@@ -165,18 +249,19 @@ export class Relaxer {
     const { steps, beta } = options;
     const tol = options.tolerance ?? 0;
     let taken = 0;
-    let residual = 0;
+    let residual = Number.NaN;
     for (let t = 1; t <= steps; t++) {
       this.#step(beta);
       taken = t;
       if (tol > 0) {
-        residual = this.#residual();
+        residual = this.residual(beta);
         if (residual < tol) break;
       }
     }
-    if (steps > 0 && tol <= 0) residual = this.#residual();
-    if (Number.isNaN(residual) || this.#firstNonFinite() !== null) this.#locate(restart, options);
-    return { steps: taken, residual };
+    const stepSize = steps > 0 ? this.#stepSize() : 0;
+    if (Number.isNaN(stepSize) || this.#firstNonFinite() !== null) this.#locate(restart, options);
+    if (tol <= 0 && (options.residual ?? true)) residual = this.residual(beta);
+    return { steps: taken, residual, stepSize };
   }
 
   #locate(restart: () => void, options: RelaxOptions): never {
@@ -200,4 +285,18 @@ export class Relaxer {
       location: { phase: options.phase, step: options.steps, layer: 0, neuron: -1, index: -1, value: Number.NaN },
     });
   }
+}
+
+/** max |g| over the entries not held at a bound: s at lo with g > 0, or s at hi with g < 0, are held. */
+function heldMaxAbs(s: ArrayLike<number>, g: ArrayLike<number>, [lo, hi]: readonly [number, number]): number {
+  let r = 0;
+  for (let i = 0; i < s.length; i++) {
+    const v = g[i] as number;
+    if (Number.isNaN(v)) return v;
+    const x = s[i] as number;
+    if ((x <= lo && v > 0) || (x >= hi && v < 0)) continue;
+    const a = Math.abs(v);
+    if (a > r) r = a;
+  }
+  return r;
 }

@@ -1,10 +1,10 @@
 import type { Rng } from "@hts/distributions";
-import { allocParamGradients, allocState, type Cost, type Energy, type ParamGradients } from "@hts/energy";
-import type { Matrix } from "@hts/kernels";
+import { allocParamGradients, allocState, type Cost, type Energy, type NetworkParams, type ParamGradients } from "@hts/energy";
+import type { FloatArray, Matrix } from "@hts/kernels";
 import { EpError, invalid } from "./errors.js";
 import type { Network } from "./network.js";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizer.js";
-import { DYNAMICS, type Dynamics, Relaxer } from "./relaxation.js";
+import { DYNAMICS, type Dynamics, ORDERS, type Order, Relaxer } from "./relaxation.js";
 
 /** The nudging variants of SPEC section 4. */
 export const NUDGES = ["one-sided", "random-sign", "symmetric"] as const;
@@ -31,9 +31,17 @@ export interface TrainerConfig {
   readonly dynamics: Dynamics;
   /** Minibatch size B. */
   readonly batch: number;
-  /** Stop a phase early when the largest state change of a step is below this (0: never). */
+  /** Stop the free phase early when its dt-free residual is below this (0: never). */
   readonly tolerance?: number;
   readonly optimizer: OptimizerConfig;
+  /** Layer order within a step (default `sync`). */
+  readonly order?: Order;
+  /**
+   * Persistent states: each training example starts its free phase from its own last free
+   * state (zeros the first time) instead of s = 0 (default false). Evaluation always
+   * starts from s = 0.
+   */
+  readonly persistent?: boolean;
 }
 
 /** Options of {@link createTrainer}. */
@@ -56,11 +64,23 @@ export interface BatchResult {
   readonly correct: number;
   /** Mean cost at the free fixed point. */
   readonly cost: number;
-  /** Free-phase steps used and final residual. */
+  /** Free-phase steps used, the final dt-free residual and the size of the last step. */
   readonly freeSteps: number;
   readonly freeResidual: number;
+  readonly freeStepSize: number;
   /** The signed beta used for the nudged phase. */
   readonly beta: number;
+}
+
+/**
+ * The EP gradient estimate of one minibatch, not applied, read back to the host in the
+ * parameters' layout (W_l n_{l-1} x n_l row-major, b_l; the read-out's W_out n_L x classes
+ * and b_out). The optimizer would descend along it: theta <- theta - lr g.
+ */
+export interface Estimate extends BatchResult {
+  readonly W: readonly FloatArray[];
+  readonly b: readonly FloatArray[];
+  readonly readout: { readonly W: FloatArray; readonly b: FloatArray } | null;
 }
 
 /** Aggregates of one epoch of training. */
@@ -69,8 +89,10 @@ export interface EpochStats {
   /** Accuracy of the free-phase predictions made while training (running). */
   readonly accuracy: number;
   readonly cost: number;
-  /** Mean over minibatches of the largest state change in the last free step. */
+  /** Mean over minibatches of the dt-free residual at the end of the free phase. */
   readonly freeResidual: number;
+  /** Mean over minibatches of the size of the last free step, max |s_t - s_{t-1}|. */
+  readonly freeStepSize: number;
   readonly freeSteps: number;
 }
 
@@ -80,6 +102,7 @@ export interface EvalStats {
   readonly accuracy: number;
   readonly cost: number;
   readonly freeResidual: number;
+  readonly freeStepSize: number;
   readonly freeSteps: number;
 }
 
@@ -91,8 +114,17 @@ export interface Trainer {
   readonly minibatches: number;
   /** The optimizer (its learning rates can be changed between epochs). */
   readonly optimizer: Optimizer;
-  /** Trains on one minibatch: x is B x n_0 row-major, labels B class indices. */
-  trainBatch(x: Float32Array, labels: ArrayLike<number>): BatchResult;
+  /**
+   * Trains on one minibatch: x is B x n_0 row-major, labels B class indices; `ids` (the
+   * examples' indices in their data set) are needed with persistent states.
+   */
+  trainBatch(x: Float32Array, labels: ArrayLike<number>, ids?: ArrayLike<number>): BatchResult;
+  /** The EP gradient estimate of one minibatch, without applying it (nothing changes but the nudge generator and persistent states). */
+  estimate(x: Float32Array, labels: ArrayLike<number>, ids?: ArrayLike<number>): Estimate;
+  /** The persistent free states (examples x sum n_l, row-major by example, layers 1..L in order), or null when off. */
+  persistentStates(): Float32Array | null;
+  /** Restores persistent free states saved by {@link Trainer.persistentStates}. */
+  loadPersistentStates(states: Float32Array): void;
   /** One pass over `data` in the order `order` (a permutation; the last partial minibatch is dropped). */
   trainEpoch(data: LabeledData, order: ArrayLike<number>, onBatch?: (done: number, total: number) => void): EpochStats;
   /** Free-phase predictions on `data` (batches of `batch`, default 1000). */
@@ -114,31 +146,79 @@ function checkConfig(c: TrainerConfig, sizes: readonly number[]): void {
   if (!DYNAMICS.includes(c.dynamics)) invalid(w, "dynamics", c.dynamics, DYNAMICS.join(" | "));
   const tol = c.tolerance ?? 0;
   if (typeof tol !== "number" || !Number.isFinite(tol) || tol < 0) invalid(w, "tolerance", tol, "a finite number >= 0");
-  if ((sizes[sizes.length - 1] as number) < 2) invalid(w, "sizes", sizes, "an output layer of at least 2 classes");
+  if (c.order !== undefined && !ORDERS.includes(c.order)) invalid(w, "order", c.order, ORDERS.join(" | "));
+  if (c.persistent !== undefined && typeof c.persistent !== "boolean") invalid(w, "persistent", c.persistent, "a boolean");
+  void sizes;
 }
 
 /**
- * Creates a trainer. Per minibatch: free phase (T1 steps, beta = 0, from s = 0), nudged
- * phase (T2 steps from the free fixed point with +beta, a random sign, or both +beta and
- * -beta for `symmetric`), then the EP estimate
+ * Refuses a combination of components without a theoretical basis: an update rule whose
+ * fixed point is not a stationary point of the energy (the energy says so through
+ * `checkDynamics`), or a cost with a read-out on a network without one (and the reverse).
+ */
+export function checkCombination(energy: Energy, cost: Cost, dynamics: Dynamics, network: Network): void {
+  const combo = `${energy.name} energy + ${energy.activation} + ${dynamics} rule + ${cost.name} cost`;
+  const why = energy.checkDynamics?.(dynamics) ?? null;
+  if (why !== null) {
+    throw new EpError("HTS_UNSOUND_COMBINATION", `${combo} is not sound: ${why}`, { parameter: "dynamics", value: dynamics, expected: "a rule whose fixed point is a stationary point of the energy" });
+  }
+  if (cost.readout && network.readout === null) {
+    throw new EpError("HTS_UNSOUND_COMBINATION", `${combo}: the ${cost.name} cost reads the last relaxed layer through read-out weights, but the network has none (create it with readoutClasses)`, {
+      parameter: "network",
+      value: "no read-out",
+      expected: "a network with a read-out",
+    });
+  }
+  if (!cost.readout && network.readout !== null) {
+    throw new EpError("HTS_UNSOUND_COMBINATION", `${combo}: the network has a read-out, which the ${cost.name} cost does not use (it reads the output layer); create the network without readoutClasses`, {
+      parameter: "network",
+      value: "a read-out",
+      expected: "a network without a read-out",
+    });
+  }
+  if ((network.sizes[network.sizes.length - 1] as number) < 2 && !cost.readout) {
+    invalid("createTrainer", "sizes", network.sizes, "an output layer of at least 2 classes");
+  }
+}
+
+/**
+ * Creates a trainer. Per minibatch: free phase (T1 steps, beta = 0, from s = 0 or the
+ * example's persistent state), nudged phase (T2 steps from the free fixed point with +beta,
+ * a random sign, or both +beta and -beta for `symmetric`), then the EP estimate
  *   g = (dE/dtheta(s^beta) - dE/dtheta(s^0)) / beta   (symmetric: (s^beta, s^-beta), 2 beta)
- * applied by the optimizer. The estimate is written once, through the energy's parameter
- * gradient, so any {@link Energy} trains without changes here.
+ * applied by the optimizer; a read-out's weights get dC/dtheta at s^beta (symmetric: the
+ * mean over s^beta and s^-beta), the same estimate for a parameter that only the cost
+ * reads. The estimate is written once, through the energy's and the cost's parameter
+ * gradients, so any {@link Energy} trains without changes here.
  */
 export function createTrainer(options: CreateTrainerOptions): Trainer {
   const { network, energy, cost, config } = options;
   const be = network.backend;
   const sizes = network.sizes;
   checkConfig(config, sizes);
+  checkCombination(energy, cost, config.dynamics, network);
   if (config.nudge === "random-sign" && options.nudgeRng === undefined) {
     invalid("createTrainer", "nudgeRng", undefined, "an Rng for random-sign nudging");
   }
   const n0 = sizes[0] as number;
-  const nL = sizes[sizes.length - 1] as number;
   const L = sizes.length - 1;
-  const optimizer: Optimizer = createOptimizer(be, sizes, config.optimizer);
-  const grads: ParamGradients = allocParamGradients(be, sizes);
+  const nTop = sizes[L] as number;
+  const classes = network.classes;
+  const readout = network.readout;
+  // The optimizer sees the read-out as one more weight layer (n_L x classes).
+  const paramSizes = readout ? [...sizes, classes] : [...sizes];
+  const allParams: NetworkParams = readout
+    ? { sizes: paramSizes, W: [...network.params.W, readout.W], b: [...network.params.b, readout.b] }
+    : network.params;
+  const optimizer: Optimizer = createOptimizer(be, paramSizes, config.optimizer);
+  const grads: ParamGradients = allocParamGradients(be, paramSizes);
+  const energyGrads: ParamGradients = { W: grads.W.slice(0, L), b: grads.b.slice(0, L) };
+  const readoutGrads = readout ? { W: grads.W[L] as Matrix, b: grads.b[L] as Matrix } : null;
   const tolerance = config.tolerance ?? 0;
+  const rate = energy.rate === undefined ? energy.activation : energy.rate;
+  const persistent = config.persistent ?? false;
+  const width = sizes.slice(1).reduce((a, n) => a + n, 0);
+  let store: Float32Array | null = persistent ? new Float32Array(0) : null;
 
   interface Slot {
     relaxer: Relaxer;
@@ -150,23 +230,25 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     extra: Matrix[];
     xHost: Float32Array;
     yHost: Float32Array;
+    layerHost: Float32Array[];
   }
   const slots = new Map<number, Slot>();
   const slot = (batch: number): Slot => {
     let s = slots.get(batch);
     if (!s) {
       const bound = energy.bind(be, network.params, batch);
-      const bcost = cost.bind(be, energy.activation, batch, nL);
+      const bcost = cost.bind(be, { batch, units: nTop, classes, rate, ...(readout ? { readout } : {}) });
       s = {
-        relaxer: new Relaxer(be, bound, bcost, network.dt, config.dynamics, energy.activation, sizes),
+        relaxer: new Relaxer({ backend: be, energy: bound, cost: bcost, dt: network.dt, dynamics: config.dynamics, activation: energy.activation, sizes, order: config.order ?? "sync" }),
         bound,
         cost: bcost,
         x: be.matrix(batch, n0),
-        y: be.matrix(batch, nL),
+        y: be.matrix(batch, classes),
         free: allocState(be, sizes, batch),
         extra: allocState(be, sizes, batch),
         xHost: new Float32Array(batch * n0),
-        yHost: new Float32Array(batch * nL),
+        yHost: new Float32Array(batch * classes),
+        layerHost: sizes.slice(1).map((n) => new Float32Array(batch * n)),
       };
       slots.set(batch, s);
     }
@@ -179,32 +261,82 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     be.write(s.x, x);
     if (labels) {
       s.yHost.fill(0);
-      for (let i = 0; i < count; i++) s.yHost[i * nL + (labels[i] as number)] = 1;
+      for (let i = 0; i < count; i++) s.yHost[i * classes + (labels[i] as number)] = 1;
       be.write(s.y, s.yHost);
     }
     s.bound.setInput(s.x);
     s.relaxer.setTarget(s.y);
   };
 
-  const freePhase = (s: Slot) => {
-    s.relaxer.reset();
-    const r = s.relaxer.relax({ phase: "free", steps: config.t1, beta: 0, tolerance }, () => s.relaxer.reset());
+  /** Grows the persistent store to hold example `id`. */
+  const reserve = (id: number) => {
+    const st = store as Float32Array;
+    if ((id + 1) * width <= st.length) return;
+    const grown = new Float32Array(Math.max((id + 1) * width, 2 * st.length));
+    grown.set(st);
+    store = grown;
+  };
+
+  /** Starts the free phase: from 0, or from each example's persistent state. */
+  const start = (s: Slot, ids: ArrayLike<number> | null, count: number) => {
+    if (store === null || ids === null) {
+      s.relaxer.reset();
+      return;
+    }
+    let offset = 0;
+    for (let l = 0; l < L; l++) {
+      const n = sizes[l + 1] as number;
+      const host = s.layerHost[l] as Float32Array;
+      for (let i = 0; i < count; i++) {
+        const id = ids[i] as number;
+        reserve(id);
+        host.set((store as Float32Array).subarray(id * width + offset, id * width + offset + n), i * n);
+      }
+      be.write(s.free[l] as Matrix, host);
+      offset += n;
+    }
+    s.relaxer.load(s.free);
+  };
+
+  /** Keeps each example's free state for its next visit. */
+  const keep = (s: Slot, ids: ArrayLike<number>, count: number) => {
+    let offset = 0;
+    for (let l = 0; l < L; l++) {
+      const n = sizes[l + 1] as number;
+      const host = be.read(s.free[l] as Matrix);
+      for (let i = 0; i < count; i++) {
+        const id = ids[i] as number;
+        (store as Float32Array).set(host.subarray(i * n, (i + 1) * n), id * width + offset);
+      }
+      offset += n;
+    }
+  };
+
+  const freePhase = (s: Slot, ids: ArrayLike<number> | null, count: number) => {
+    start(s, ids, count);
+    const restart = () => start(s, ids, count);
+    const r = s.relaxer.relax({ phase: "free", steps: config.t1, beta: 0, tolerance }, restart);
     s.relaxer.save(s.free);
     return r;
   };
 
   const checkParams = () => {
-    for (let l = 1; l <= L; l++) {
+    for (let l = 1; l <= paramSizes.length - 1; l++) {
+      const isReadout = readout !== null && l === L + 1;
       for (const [kind, m] of [
-        ["W", network.params.W[l - 1] as Matrix],
-        ["b", network.params.b[l - 1] as Matrix],
+        ["W", allParams.W[l - 1] as Matrix],
+        ["b", allParams.b[l - 1] as Matrix],
       ] as const) {
         const i = be.findNonFinite(m);
         if (i >= 0) {
           const neuron = i % m.cols;
           const from = Math.floor(i / m.cols);
           const value = be.read(m)[i] as number;
-          const what = kind === "W" ? `W${l}[${from}, ${neuron}] (from neuron ${from} of layer ${l - 1} to neuron ${neuron} of layer ${l})` : `b${l}[${neuron}]`;
+          const name = isReadout ? `${kind}out` : `${kind}${l}`;
+          const what =
+            kind === "W"
+              ? `${name}[${from}, ${neuron}] (from neuron ${from} of layer ${l - 1} to ${isReadout ? `class ${neuron}` : `neuron ${neuron} of layer ${l}`})`
+              : `${name}[${neuron}]`;
           throw new EpError(
             "HTS_NON_FINITE_PARAMETER",
             `non-finite parameter after the update of minibatch ${minibatches}: ${what} is ${value} (the run diverged; lower the learning rates or beta)`,
@@ -215,50 +347,77 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     }
   };
 
-  const trainBatch = (x: Float32Array, labels: ArrayLike<number>): BatchResult => {
+  const checkBatch = (where: string, x: Float32Array, labels: ArrayLike<number>, ids: ArrayLike<number> | undefined) => {
     const B = config.batch;
-    if (x.length !== B * n0) invalid("trainBatch", "x", `${x.length} values`, `${B} x ${n0} = ${B * n0} values`);
-    if (labels.length !== B) invalid("trainBatch", "labels", `${labels.length} labels`, `${B} labels`);
+    if (x.length !== B * n0) invalid(where, "x", `${x.length} values`, `${B} x ${n0} = ${B * n0} values`);
+    if (labels.length !== B) invalid(where, "labels", `${labels.length} labels`, `${B} labels`);
     for (let i = 0; i < B; i++) {
       const c = labels[i] as number;
-      if (!Number.isInteger(c) || c < 0 || c >= nL) invalid("trainBatch", `labels[${i}]`, c, `an integer in [0, ${nL - 1}]`);
+      if (!Number.isInteger(c) || c < 0 || c >= classes) invalid(where, `labels[${i}]`, c, `an integer in [0, ${classes - 1}]`);
     }
+    if (persistent && ids === undefined) invalid(where, "ids", ids, "the examples' indices (persistent states are on)");
+    if (ids !== undefined) {
+      if (ids.length !== B) invalid(where, "ids", `${ids.length} ids`, `${B} ids`);
+      for (let i = 0; i < B; i++) {
+        const id = ids[i] as number;
+        if (!Number.isInteger(id) || id < 0) invalid(where, `ids[${i}]`, id, "an integer >= 0");
+      }
+    }
+  };
+
+  /** Both phases and the estimate into `grads`; nothing is applied. */
+  const phases = (x: Float32Array, labels: ArrayLike<number>, ids: ArrayLike<number> | undefined): BatchResult => {
+    const B = config.batch;
     const s = slot(B);
     upload(s, x, labels, B);
-    const free = freePhase(s);
-    const predictions = be.argmaxRows(s.free[L - 1] as Matrix);
+    const free = freePhase(s, ids ?? null, B);
+    if (store !== null && ids !== undefined) keep(s, ids, B);
+    const top = s.free[L - 1] as Matrix;
+    const predictions = be.argmaxRows(s.cost.scores(top));
     let correct = 0;
     for (let i = 0; i < B; i++) if (predictions[i] === labels[i]) correct++;
-    const freeCost = s.cost.value(s.free[L - 1] as Matrix, s.y);
+    const freeCost = s.cost.value(top, s.y);
 
     const restartFromFree = () => s.relaxer.load(s.free);
     let beta = config.beta;
     if (config.nudge === "random-sign" && (options.nudgeRng as Rng).uniform() < 0.5) beta = -beta;
     s.relaxer.load(s.free);
-    s.relaxer.relax({ phase: "nudged", steps: config.t2, beta, tolerance: 0 }, restartFromFree);
+    s.relaxer.relax({ phase: "nudged", steps: config.t2, beta, residual: false }, restartFromFree);
+    const nudgedTop = s.relaxer.state[L - 1] as Matrix;
     if (config.nudge === "symmetric") {
       s.relaxer.save(s.extra);
+      // Read-out: (dC/dtheta(s^beta) + dC/dtheta(s^-beta)) / 2, the first half now.
+      if (readoutGrads) s.cost.paramGradient?.(s.extra[L - 1] as Matrix, s.y, readoutGrads, { scale: 0.5 });
       s.relaxer.load(s.free);
-      s.relaxer.relax({ phase: "nudged-negative", steps: config.t2, beta: -beta, tolerance: 0 }, restartFromFree);
+      s.relaxer.relax({ phase: "nudged-negative", steps: config.t2, beta: -beta, residual: false }, restartFromFree);
+      if (readoutGrads) s.cost.paramGradient?.(s.relaxer.state[L - 1] as Matrix, s.y, readoutGrads, { scale: 0.5, accumulate: true });
       // g = (dE/dtheta(s^beta) - dE/dtheta(s^-beta)) / (2 beta)
-      s.bound.paramGradient(s.extra, grads, { scale: 1 / (2 * beta) });
-      s.bound.paramGradient(s.relaxer.state, grads, { scale: -1 / (2 * beta), accumulate: true });
+      s.bound.paramGradient(s.extra, energyGrads, { scale: 1 / (2 * beta) });
+      s.bound.paramGradient(s.relaxer.state, energyGrads, { scale: -1 / (2 * beta), accumulate: true });
     } else {
-      // g = (dE/dtheta(s^beta) - dE/dtheta(s^0)) / beta
-      s.bound.paramGradient(s.relaxer.state, grads, { scale: 1 / beta });
-      s.bound.paramGradient(s.free, grads, { scale: -1 / beta, accumulate: true });
+      // g = (dE/dtheta(s^beta) - dE/dtheta(s^0)) / beta; read-out: dC/dtheta(s^beta)
+      if (readoutGrads) s.cost.paramGradient?.(nudgedTop, s.y, readoutGrads);
+      s.bound.paramGradient(s.relaxer.state, energyGrads, { scale: 1 / beta });
+      s.bound.paramGradient(s.free, energyGrads, { scale: -1 / beta, accumulate: true });
     }
-    optimizer.step(network.params, grads);
-    minibatches += 1;
-    checkParams();
-    return { predictions, correct, cost: freeCost, freeSteps: free.steps, freeResidual: free.residual, beta };
+    return { predictions, correct, cost: freeCost, freeSteps: free.steps, freeResidual: free.residual, freeStepSize: free.stepSize, beta };
   };
 
-  const gather = (data: LabeledData, order: ArrayLike<number> | null, from: number, count: number, s: Slot, labels: Uint8Array) => {
+  const trainBatch = (x: Float32Array, labels: ArrayLike<number>, ids?: ArrayLike<number>): BatchResult => {
+    checkBatch("trainBatch", x, labels, ids);
+    const r = phases(x, labels, ids);
+    optimizer.step(allParams, grads);
+    minibatches += 1;
+    checkParams();
+    return r;
+  };
+
+  const gather = (data: LabeledData, order: ArrayLike<number> | null, from: number, count: number, s: Slot, labels: Uint8Array, ids: Uint32Array) => {
     for (let i = 0; i < count; i++) {
       const idx = order ? (order[from + i] as number) : from + i;
       s.xHost.set(data.images.subarray(idx * n0, (idx + 1) * n0), i * n0);
       labels[i] = data.labels[idx] as number;
+      ids[i] = idx;
     }
   };
 
@@ -275,6 +434,26 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     },
     optimizer,
     trainBatch,
+    estimate(x, labels, ids) {
+      checkBatch("estimate", x, labels, ids);
+      const r = phases(x, labels, ids);
+      return {
+        ...r,
+        W: energyGrads.W.map((m) => be.read(m)),
+        b: energyGrads.b.map((m) => be.read(m)),
+        readout: readoutGrads ? { W: be.read(readoutGrads.W), b: be.read(readoutGrads.b) } : null,
+      };
+    },
+    persistentStates() {
+      return store === null ? null : store.slice();
+    },
+    loadPersistentStates(states) {
+      if (store === null) invalid("loadPersistentStates", "persistent", false, "true (the trainer keeps no persistent states)");
+      if (!(states instanceof Float32Array) || states.length % width !== 0) {
+        invalid("loadPersistentStates", "states", states?.length, `a Float32Array of examples x ${width} values`);
+      }
+      store = states.slice();
+    },
     trainEpoch(data, order, onBatch) {
       checkData("trainEpoch", data);
       if (order.length > data.count) invalid("trainEpoch", "order", `${order.length} indices`, `at most ${data.count}`);
@@ -282,16 +461,20 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
       const total = Math.floor(order.length / B);
       const s = slot(B);
       const labels = new Uint8Array(B);
+      const ids = new Uint32Array(B);
+      if (store !== null) reserve(data.count - 1);
       let correct = 0;
       let costSum = 0;
       let resSum = 0;
+      let stepSizeSum = 0;
       let stepSum = 0;
       for (let k = 0; k < total; k++) {
-        gather(data, order, k * B, B, s, labels);
-        const r = trainBatch(s.xHost, labels);
+        gather(data, order, k * B, B, s, labels, ids);
+        const r = trainBatch(s.xHost, labels, ids);
         correct += r.correct;
         costSum += r.cost;
         resSum += r.freeResidual;
+        stepSizeSum += r.freeStepSize;
         stepSum += r.freeSteps;
         onBatch?.(k + 1, total);
       }
@@ -301,6 +484,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
         accuracy: n ? correct / n : Number.NaN,
         cost: total ? costSum / total : Number.NaN,
         freeResidual: total ? resSum / total : Number.NaN,
+        freeStepSize: total ? stepSizeSum / total : Number.NaN,
         freeSteps: total ? stepSum / total : Number.NaN,
       };
     },
@@ -309,22 +493,26 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
       const EB = Math.min(evalOptions.batch ?? 1000, Math.max(1, data.count));
       if (!Number.isInteger(EB) || EB < 1) invalid("evaluate", "batch", EB, "a positive integer");
       const labels = new Uint8Array(EB);
+      const ids = new Uint32Array(EB);
       let correct = 0;
       let costSum = 0;
       let resSum = 0;
+      let stepSizeSum = 0;
       let stepSum = 0;
       let batches = 0;
       for (let from = 0; from < data.count; from += EB) {
         const count = Math.min(EB, data.count - from);
         // A last partial batch gets its own (once allocated) work space.
         const s = slot(count);
-        gather(data, null, from, count, s, labels);
+        gather(data, null, from, count, s, labels, ids);
         upload(s, s.xHost, labels, count);
-        const r = freePhase(s);
-        const pred = be.argmaxRows(s.free[L - 1] as Matrix);
+        const r = freePhase(s, null, count);
+        const top = s.free[L - 1] as Matrix;
+        const pred = be.argmaxRows(s.cost.scores(top));
         for (let i = 0; i < count; i++) if (pred[i] === labels[i]) correct++;
-        costSum += s.cost.value(s.free[L - 1] as Matrix, s.y) * count;
+        costSum += s.cost.value(top, s.y) * count;
         resSum += r.residual;
+        stepSizeSum += r.stepSize;
         stepSum += r.steps;
         batches++;
       }
@@ -333,6 +521,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
         accuracy: data.count ? correct / data.count : Number.NaN,
         cost: data.count ? costSum / data.count : Number.NaN,
         freeResidual: batches ? resSum / batches : Number.NaN,
+        freeStepSize: batches ? stepSizeSum / batches : Number.NaN,
         freeSteps: batches ? stepSum / batches : Number.NaN,
       };
     },
@@ -342,8 +531,8 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
       }
       const s = slot(count);
       upload(s, x, null, count);
-      freePhase(s);
-      return be.argmaxRows(s.free[L - 1] as Matrix);
+      freePhase(s, null, count);
+      return be.argmaxRows(s.cost.scores(s.free[L - 1] as Matrix));
     },
   };
 }
