@@ -67,17 +67,34 @@ export function parseCommand(command: string, argv: readonly string[], table: Op
   return out;
 }
 
-/** Formats a command's help: a description, then one line (or more) per option. */
-export function formatHelp(command: string, summary: string, table: OptionTable, footer = ""): string {
-  const lines = [`Usage: hts ${command} [options]`, "", summary, "", "Options:"];
+/** Help sections in reading order: a heading and the option names under it. */
+export type HelpGroups = readonly (readonly [string, readonly string[]])[];
+
+/**
+ * Formats a command's help: a description, then one line (or more) per option, under the
+ * headings of `groups` when given (every option must be in exactly one group).
+ */
+export function formatHelp(command: string, summary: string, table: OptionTable, footer = "", groups?: HelpGroups): string {
+  const lines = [`Usage: hts ${command} [options]`, "", summary, ""];
   const left = (name: string, spec: OptionSpec) => `  --${name}${spec.type === "string" ? ` ${spec.value ?? "VALUE"}` : ""}`;
   const width = Math.max(...Object.entries(table).map(([n, s]) => left(n, s).length), 10) + 2;
-  for (const [name, spec] of Object.entries(table)) {
-    const dflt = spec.default !== undefined ? ` [default: ${spec.default}]` : "";
-    const text = `${spec.help}${dflt}`;
-    lines.push(left(name, spec).padEnd(width) + text);
+  const sections: HelpGroups = groups ?? [["Options", Object.keys(table)]];
+  const listed = sections.flatMap(([, names]) => names);
+  const missing = Object.keys(table).filter((n) => !listed.includes(n));
+  const unknown = listed.filter((n) => !(n in table));
+  if (missing.length || unknown.length || new Set(listed).size !== listed.length) {
+    throw new Error(`formatHelp(${command}): help groups must list every option once (missing ${missing.join(", ")}; unknown ${unknown.join(", ")})`);
   }
-  lines.push(`  --help`.padEnd(width) + "Show this help.");
+  sections.forEach(([heading, names], i) => {
+    if (i > 0) lines.push("");
+    lines.push(`${heading}:`);
+    for (const name of names) {
+      const spec = table[name] as OptionSpec;
+      const dflt = spec.default !== undefined ? ` [default: ${spec.default}]` : "";
+      lines.push(left(name, spec).padEnd(width) + `${spec.help}${dflt}`);
+    }
+  });
+  lines.push("", `  --help`.padEnd(width) + "Show this help.");
   if (footer) lines.push("", footer);
   return `${lines.join("\n")}\n`;
 }

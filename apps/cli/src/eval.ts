@@ -1,6 +1,6 @@
-import { loadDataset } from "@hts/datasets";
+import { applyInputTransform, checkInputTransform, loadDataset } from "@hts/datasets";
 import { createCost, createEnergy } from "@hts/energy";
-import { createTrainer, DYNAMICS, loadCheckpoint, networkFromSnapshot } from "@hts/ep";
+import { createTrainer, DYNAMICS, loadCheckpoint, networkFromSnapshot, ORDERS } from "@hts/ep";
 import { createBackend } from "@hts/kernels";
 import { choice, formatHelp, int, num, type OptionTable, type ParsedArgs, parseCommand, str } from "./args.js";
 import type { Io } from "./io.js";
@@ -14,8 +14,10 @@ const EVAL_OPTIONS: OptionTable = {
 };
 
 const SUMMARY = `Evaluate a trained network: relax the free phase (T1 steps, beta = 0) on each test
-example and compare the argmax of the output layer with the label. The dynamics, energy,
-activation, T1 and cost default to those recorded in the checkpoint; flags override them.`;
+example and compare the argmax of the output layer (or of the read-out's logits) with the
+label. The dynamics, order, energy, activation, T1 and cost default to those recorded in
+the checkpoint; flags override them. The input transform recorded with the model is
+applied to the examples.`;
 
 /** A flag's value: the one given on the command line, else the checkpoint's, else the default. */
 function pick(argv: readonly string[], a: ParsedArgs, name: string, recorded: unknown): ParsedArgs {
@@ -35,7 +37,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   if (!model) throw new UsageError("model", "hts eval: --model FILE is required (a checkpoint written by hts train --out)");
   const ck = await loadCheckpoint(model);
   const rec = (ck.config ?? {}) as Record<string, unknown>;
-  for (const name of ["t1", "dynamics", "energy", "activation", "cost", "tolerance"]) a = pick(argv, a, name, rec[name]);
+  for (const name of ["t1", "dynamics", "order", "energy", "activation", "cost", "tolerance"]) a = pick(argv, a, name, rec[name]);
   const json = a.json as boolean;
   const say = json ? io.err : io.out;
   const t1 = int(a, "t1", 1) as number;
@@ -46,20 +48,27 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   const evalBatch = int(a, "eval-batch", 1) as number;
   const { backend, reason } = await createBackend({ prefer: choice(a, "backend", ["auto", "gpu", "wasm", "cpu", "reference"]) });
   say(`backend: ${backend.name} (${reason})\n`);
-  const data = await loadDataset(str(a, "dataset") as string, {
+  const order = choice(a, "order", ORDERS);
+  const loaded = await loadDataset(str(a, "dataset") as string, {
     trainSize: int(a, "train-size", 1),
     testSize: int(a, "test-size", 1),
     resolveFrom: import.meta.dirname,
   });
   const network = networkFromSnapshot(backend, ck.snapshot);
-  if (data.test.dim !== network.sizes[0]) {
-    throw new UsageError("dataset", `--dataset: ${model} expects ${network.sizes[0]} inputs but the examples have ${data.test.dim} pixels`);
+  if (loaded.test.dim !== network.sizes[0]) {
+    throw new UsageError("dataset", `--dataset: ${model} expects ${network.sizes[0]} inputs but the examples have ${loaded.test.dim} pixels`);
   }
+  const transform = checkInputTransform(rec.inputTransform ?? { mode: "raw", mean: [], sd: [] }, loaded.test.dim);
+  const data = { ...loaded, test: applyInputTransform(loaded.test, transform) };
+  if (cost.readout !== (network.readout !== null)) {
+    throw new UsageError("cost", `--cost ${cost.name}: ${model} ${network.readout ? "has a read-out (Wout), which only --cost ce uses" : "has no read-out (Wout), which --cost ce needs"}`);
+  }
+  const layers = network.params.W.length + (network.readout ? 1 : 0);
   const trainer = createTrainer({
     network,
     energy,
     cost,
-    config: { t1, t2: 1, beta: 1, nudge: "one-sided", dynamics, batch: 1, tolerance, optimizer: { name: "sgd", lr: network.sizes.slice(1).map(() => 0) } },
+    config: { t1, t2: 1, beta: 1, nudge: "one-sided", dynamics, order, batch: 1, tolerance, optimizer: { name: "sgd", lr: new Array(layers).fill(0) } },
   });
   const t0 = performance.now();
   const r = trainer.evaluate(data.test, { batch: evalBatch });

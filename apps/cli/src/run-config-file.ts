@@ -15,6 +15,8 @@ export const runConfigSchema = z
     dataset: z.string().regex(/^(embedded|mnist|idx:.+)$/, 'one of "embedded", "mnist", "idx:DIR"'),
     trainSize: positiveInt.nullable(),
     testSize: positiveInt.nullable(),
+    valSize: z.number().int().min(0),
+    input: z.enum(["raw", "standardize", "standardize-feature"]),
     arch: z.array(positiveInt).min(2),
     epochs: positiveInt,
     batch: positiveInt,
@@ -24,6 +26,8 @@ export const runConfigSchema = z
     beta: finite.gt(0),
     nudge: z.enum(["one-sided", "random-sign", "symmetric"]),
     dynamics: z.enum(["leaky", "gradient"]),
+    order: z.enum(["sync", "even-odd"]),
+    persistent: z.boolean(),
     energy: z.enum(["hopfield", "primitive"]),
     activation: z.enum(["hard-sigmoid", "sigmoid", "tanh"]),
     cost: z.enum(["mse", "ce"]),
@@ -101,6 +105,8 @@ const FLAGS: Readonly<Record<string, string>> = {
   dataset: "dataset",
   trainSize: "train-size",
   testSize: "test-size",
+  valSize: "val-size",
+  input: "input",
   epochs: "epochs",
   batch: "batch",
   evalBatch: "eval-batch",
@@ -109,6 +115,7 @@ const FLAGS: Readonly<Record<string, string>> = {
   beta: "beta",
   nudge: "nudge",
   dynamics: "dynamics",
+  order: "order",
   energy: "energy",
   activation: "activation",
   cost: "cost",
@@ -132,6 +139,7 @@ export function configFileToArgv(c: RunConfigFile): string[] {
   if (c.arch) argv.push(`--arch=${c.arch.join(",")}`);
   if (c.lr) argv.push(`--lr=${c.lr.join(",")}`);
   if (c.shuffle === false) argv.push("--no-shuffle");
+  if (c.persistent === true) argv.push("--persistent");
   for (const [key, v] of Object.entries(c.dt ?? {})) {
     if (key !== "fromInit" && v !== undefined) argv.push(`--dt-${key}=${String(v)}`);
   }

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type DataSplit, loadDataset } from "@hts/datasets";
+import { applyInputTransform, type DataSplit, type Dataset, fitInputTransform, holdOut, INPUT_MODES, type InputMode, type InputTransform, loadDataset } from "@hts/datasets";
 import { clamp, createDistribution, createRng, type Distribution, type RngState, restoreRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import {
+  checkCombination,
   checkpointTensors,
   createNetwork,
   createTrainer,
@@ -13,6 +14,7 @@ import {
   networkFromSnapshot,
   NUDGES,
   OPTIMIZERS,
+  ORDERS,
   type OptimizerState,
   readSafetensorsFile,
   type SafetensorsTensor,
@@ -22,7 +24,7 @@ import {
   writeSafetensorsFile,
 } from "@hts/ep";
 import { type BackendPreference, createBackend } from "@hts/kernels";
-import { choice, formatHelp, int, num, numList, type OptionTable, parseCommand, str } from "./args.js";
+import { choice, formatHelp, type HelpGroups, int, num, numList, type OptionTable, parseCommand, str } from "./args.js";
 import { type Io, isNonEmptyDir, writeFileAtomic } from "./io.js";
 import { DATA_OPTIONS, DT_OPTIONS, MODEL_OPTIONS } from "./options.js";
 import { configFileToArgv, readRunConfigFile } from "./run-config-file.js";
@@ -31,7 +33,19 @@ import { UsageError } from "./usage-error.js";
 
 const TRAIN_OPTIONS: OptionTable = {
   ...DATA_OPTIONS,
-  arch: { type: "string", value: "SIZES", default: "784,500,10", help: "Layer sizes, input first: n_0,n_1,...,n_L." },
+  "val-size": {
+    type: "string",
+    value: "N",
+    default: "0",
+    help: "Hold out N training examples (seeded) as a validation set: evaluated every epoch, the best epoch is marked in metrics.jsonl, and the test split is evaluated once, after the last epoch (0: no validation set; the test split every epoch).",
+  },
+  input: {
+    type: "string",
+    value: "MODE",
+    default: "raw",
+    help: "How pixels reach the network: raw (as loaded, in [0, 1]), standardize ((x - mean) / sd, one mean and sd over all training pixels) or standardize-feature (per pixel). Fitted on the training split; recorded with the model.",
+  },
+  arch: { type: "string", value: "SIZES", default: "784,500,10", help: "Layer sizes, input first: n_0,n_1,...,n_L (with --cost ce the last entry is the read-out's classes)." },
   epochs: { type: "string", value: "N", default: "5", help: "Passes over the training set." },
   batch: { type: "string", value: "N", default: "20", help: "Minibatch size B (the EP update is averaged over it)." },
   t2: { type: "string", value: "N", default: "20", help: "Nudged-phase steps T2 (from the free fixed point)." },
@@ -42,8 +56,12 @@ const TRAIN_OPTIONS: OptionTable = {
     default: "random-sign",
     help: "one-sided (+beta), random-sign (sign of beta drawn per minibatch) or symmetric (a third phase at -beta; the update uses +beta and -beta).",
   },
+  persistent: {
+    type: "boolean",
+    help: "Persistent states: each training example starts its free phase from its own last free state (saved with --resume checkpoints) instead of s = 0.",
+  },
   optimizer: { type: "string", value: "NAME", default: "sgd", help: "sgd, momentum or adam, applied to the EP gradient estimate." },
-  lr: { type: "string", value: "RATES", default: "0.1,0.05", help: "Learning rates, one per weight layer W_1..W_L." },
+  lr: { type: "string", value: "RATES", default: "0.1,0.05", help: "Learning rates, one per weight layer W_1..W_L (with --cost ce the last one is the read-out's)." },
   "lr-decay": {
     type: "string",
     value: "X",
@@ -58,7 +76,7 @@ const TRAIN_OPTIONS: OptionTable = {
     type: "string",
     value: "N",
     default: "0",
-    help: "Seed of the run: weights, dt, minibatch order and nudge signs come from independent streams of it.",
+    help: "Seed of the run: weights, dt, minibatch order, nudge signs and the validation split come from independent streams of it.",
   },
   "no-shuffle": { type: "boolean", help: "Minibatches in file order (default: a new seeded permutation every epoch)." },
   init: { type: "string", value: "FILE", help: "Start from a safetensors checkpoint; its dt is used and wins over --dt-*." },
@@ -77,6 +95,15 @@ const TRAIN_OPTIONS: OptionTable = {
   },
 };
 
+/** `hts train --help` in reading order. */
+const TRAIN_HELP_GROUPS: HelpGroups = [
+  ["Data", ["dataset", "train-size", "test-size", "val-size", "input"]],
+  ["Network", ["arch", "energy", "activation", "cost", "init", "dt-dist", "dt-mean", "dt-sd", "dt-min", "dt-max", "dt-clamp", "dt-nu"]],
+  ["Dynamics", ["dynamics", "order", "t1", "t2", "beta", "nudge", "tolerance", "persistent"]],
+  ["Training", ["epochs", "batch", "optimizer", "lr", "lr-decay", "momentum", "weight-decay", "seed", "no-shuffle", "eval-batch", "backend"]],
+  ["Output", ["out", "overwrite", "config", "print-config", "resume", "json"]],
+];
+
 const SUMMARY = `Train a layered Hopfield network with Equilibrium Propagation and per-neuron time steps.
 Per minibatch: a free phase of T1 steps relaxes the state to an energy minimum (the
 prediction is the argmax of the output); a nudged phase of T2 steps pulls the output toward
@@ -89,6 +116,8 @@ export interface RunConfig {
   dataset: string;
   trainSize: number | null;
   testSize: number | null;
+  valSize: number;
+  input: InputMode;
   arch: number[];
   epochs: number;
   batch: number;
@@ -98,6 +127,8 @@ export interface RunConfig {
   beta: number;
   nudge: (typeof NUDGES)[number];
   dynamics: (typeof DYNAMICS)[number];
+  order: (typeof ORDERS)[number];
+  persistent: boolean;
   energy: string;
   activation: "hard-sigmoid" | "sigmoid" | "tanh";
   cost: string;
@@ -118,6 +149,9 @@ function buildConfig(a: ReturnType<typeof parseCommand>): RunConfig {
   const arch = numList(a, "arch", (n) => Number.isInteger(n) && n >= 1, "positive integers (layer sizes)") as number[];
   if (arch.length < 2) throw new UsageError("arch", `--arch: expected at least two layer sizes (input and output), got ${JSON.stringify(str(a, "arch"))}`);
   if ((arch[arch.length - 1] as number) < 2) throw new UsageError("arch", `--arch: the output layer needs at least 2 neurons (one per class), got ${arch[arch.length - 1]}`);
+  if (str(a, "cost") === "ce" && arch.length < 3) {
+    throw new UsageError("arch", `--arch: with --cost ce the last entry is the read-out's classes, so at least one relaxed layer is needed (e.g. 784,500,10), got ${str(a, "arch")}`);
+  }
   const lr = numList(a, "lr", (n) => n >= 0, "numbers >= 0") as number[];
   if (str(a, "init") === undefined && lr.length !== arch.length - 1) {
     throw new UsageError("lr", `--lr: expected ${arch.length - 1} rate(s), one per weight layer of --arch ${arch.join(",")}, got ${lr.length} (${str(a, "lr")})`);
@@ -129,6 +163,8 @@ function buildConfig(a: ReturnType<typeof parseCommand>): RunConfig {
     dataset: str(a, "dataset") as string,
     trainSize: int(a, "train-size", 1) ?? null,
     testSize: int(a, "test-size", 1) ?? null,
+    valSize: int(a, "val-size", 0) as number,
+    input: choice(a, "input", INPUT_MODES),
     arch,
     epochs: int(a, "epochs", 1) as number,
     batch: int(a, "batch", 1) as number,
@@ -138,6 +174,8 @@ function buildConfig(a: ReturnType<typeof parseCommand>): RunConfig {
     beta: num(a, "beta", 0, true) as number,
     nudge: choice(a, "nudge", NUDGES),
     dynamics: choice(a, "dynamics", DYNAMICS),
+    order: choice(a, "order", ORDERS),
+    persistent: a.persistent as boolean,
     energy: choice(a, "energy", ["hopfield", "primitive"]),
     activation: choice(a, "activation", ["hard-sigmoid", "sigmoid", "tanh"]),
     cost: choice(a, "cost", ["mse", "ce"]),
@@ -186,7 +224,7 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
   let argv = argvIn;
   let a = parseCommand("train", argv, TRAIN_OPTIONS);
   if (a.help) {
-    io.out(formatHelp("train", SUMMARY, TRAIN_OPTIONS));
+    io.out(formatHelp("train", SUMMARY, TRAIN_OPTIONS, "", TRAIN_HELP_GROUPS));
     return 0;
   }
   const configFile = str(a, "config");
@@ -217,16 +255,36 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
   const backend = choiceOfBackend.backend;
   say(`backend: ${backend.name} (${choiceOfBackend.reason})\n`);
 
-  const data: DataSplit = await loadDataset(cfg.dataset, {
+  const loaded: DataSplit = await loadDataset(cfg.dataset, {
     trainSize: cfg.trainSize ?? undefined,
     testSize: cfg.testSize ?? undefined,
     resolveFrom: import.meta.dirname,
   });
+  // The validation split: a seeded hold-out from the training split, from its own stream
+  // of --seed (the fifth, after weights, dt, order and nudge signs).
+  let trainSet: Dataset = loaded.train;
+  let valSet: Dataset | null = null;
+  if (cfg.valSize > 0) {
+    if (cfg.valSize >= loaded.train.count) {
+      throw new UsageError("val-size", `--val-size: ${cfg.valSize} leaves no training examples (the training split has ${loaded.train.count})`);
+    }
+    const valSeed = createRng(cfg.seed).jump().jump().jump().jump().int(0, 0xffffffff);
+    ({ train: trainSet, validation: valSet } = holdOut(loaded.train, cfg.valSize, valSeed));
+  }
+  // The input transform is fitted on the examples trained on, never on validation or test.
+  const inputTransform: InputTransform = resumed ? (resumed.record.inputTransform as InputTransform) : fitInputTransform(trainSet, cfg.input);
+  const data = {
+    train: applyInputTransform(trainSet, inputTransform),
+    validation: valSet ? applyInputTransform(valSet, inputTransform) : null,
+    test: applyInputTransform(loaded.test, inputTransform),
+    source: loaded.source,
+  };
   if (data.train.count < cfg.batch) {
     throw new UsageError("batch", `--batch: ${cfg.batch} is more than the ${data.train.count} training examples`);
   }
-  say(`data: ${data.source}: ${data.train.count} train, ${data.test.count} test\n`);
+  say(`data: ${data.source}: ${data.train.count} train, ${data.validation ? `${data.validation.count} validation, ` : ""}${data.test.count} test; input ${cfg.input}\n`);
 
+  const readoutCost = createCost(cfg.cost).readout;
   const base = createRng(cfg.seed);
   const dtRng = base.jump();
   const orderRng = resumed ? restoreRng(resumed.state.orderRng) : dtRng.jump();
@@ -236,15 +294,27 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     network = networkFromSnapshot(backend, resumed.snapshot);
   } else if (cfg.init) {
     const ck = await loadCheckpoint(cfg.init);
+    const ckArch = ck.snapshot.readout ? [...ck.snapshot.sizes, ck.snapshot.readout.classes] : [...ck.snapshot.sizes];
     const archGiven = argv.some((v) => v === "--arch" || v.startsWith("--arch="));
-    if (!archGiven) cfg.arch = [...ck.snapshot.sizes];
-    if (ck.snapshot.sizes.join(",") !== cfg.arch.join(",")) {
-      throw new UsageError("init", `--init: ${cfg.init} has layer sizes ${ck.snapshot.sizes.join(",")} but --arch is ${cfg.arch.join(",")}`);
+    if (!archGiven) cfg.arch = ckArch;
+    if (ckArch.join(",") !== cfg.arch.join(",")) {
+      throw new UsageError("init", `--init: ${cfg.init} has layer sizes ${ckArch.join(",")} but --arch is ${cfg.arch.join(",")}`);
+    }
+    if (Boolean(ck.snapshot.readout) !== readoutCost) {
+      throw new UsageError("init", `--init: ${cfg.init} ${ck.snapshot.readout ? "has a read-out (Wout), which only --cost ce uses" : "has no read-out (Wout), which --cost ce needs"}`);
     }
     network = networkFromSnapshot(backend, ck.snapshot);
     cfg.dt.fromInit = true;
   } else {
-    network = createNetwork({ backend, sizes: cfg.arch, dt: dist as Distribution, weightRng: base, dtRng });
+    const relaxed = readoutCost ? cfg.arch.slice(0, -1) : cfg.arch;
+    network = createNetwork({
+      backend,
+      sizes: relaxed,
+      dt: dist as Distribution,
+      weightRng: base,
+      dtRng,
+      ...(readoutCost ? { readoutClasses: cfg.arch[cfg.arch.length - 1] as number } : {}),
+    });
   }
   if (cfg.lr.length !== cfg.arch.length - 1) {
     throw new UsageError(
@@ -257,6 +327,11 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
   }
   const energy = createEnergy(cfg.energy, cfg.activation);
   const cost = createCost(cfg.cost);
+  try {
+    checkCombination(energy, cost, cfg.dynamics, network);
+  } catch (e) {
+    throw new UsageError("dynamics", `--energy ${cfg.energy} --activation ${cfg.activation} --dynamics ${cfg.dynamics}: ${(e as Error).message}`);
+  }
   const trainer = createTrainer({
     network,
     energy,
@@ -269,6 +344,8 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
       beta: cfg.beta,
       nudge: cfg.nudge,
       dynamics: cfg.dynamics,
+      order: cfg.order,
+      persistent: cfg.persistent,
       batch: cfg.batch,
       tolerance: cfg.tolerance,
       optimizer: { name: cfg.optimizer, lr: cfg.lr, momentum: cfg.momentum, weightDecay: cfg.weightDecay },
@@ -287,11 +364,14 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     backendReason: choiceOfBackend.reason,
     dataSource: data.source,
     trainExamples: data.train.count,
+    validationExamples: data.validation?.count ?? 0,
     testExamples: data.test.count,
+    inputTransform,
     dtDistribution: dist ? dist.toJSON() : resumed ? resumed.record.dtDistribution : null,
   };
   if (resumed) {
     trainer.optimizer.loadState(resumed.optimizer);
+    if (resumed.persistent) trainer.loadPersistentStates(resumed.persistent);
     say(`resuming ${resumeDir} after epoch ${resumed.state.epochsDone} of ${cfg.epochs}\n`);
   }
   const files = outDir ? resolve(outDir) : null;
@@ -312,7 +392,8 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     const order = cfg.shuffle ? shuffled(identity, orderRng) : identity;
     const t0 = performance.now();
     let train: ReturnType<typeof trainer.trainEpoch>;
-    let test: ReturnType<typeof trainer.evaluate>;
+    let held: ReturnType<typeof trainer.evaluate>;
+    let test: ReturnType<typeof trainer.evaluate> | null = null;
     let tTrain = 0;
     try {
       train = trainer.trainEpoch(data.train, order, (done, total) =>
@@ -320,7 +401,10 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
       );
       tTrain = (performance.now() - t0) / 1000;
       progress.done();
-      test = trainer.evaluate(data.test, { batch: cfg.evalBatch });
+      // With a validation set the test split is evaluated once, after the last epoch.
+      held = trainer.evaluate(data.validation ?? data.test, { batch: cfg.evalBatch });
+      if (data.validation === null) test = held;
+      else if (epoch === cfg.epochs) test = trainer.evaluate(data.test, { batch: cfg.evalBatch });
     } catch (e) {
       progress.done();
       const err = e as { code?: string; message: string; location?: unknown };
@@ -335,24 +419,28 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
       throw e;
     }
     const tEval = (performance.now() - t0) / 1000 - tTrain;
-    const line = {
+    const line: Record<string, unknown> = {
       epoch,
       lr: [...trainer.optimizer.lr],
       trainAccuracy: train.accuracy,
       trainCost: train.cost,
-      testAccuracy: test.accuracy,
-      testCost: test.cost,
+      ...(data.validation ? { validationAccuracy: held.accuracy, validationCost: held.cost } : {}),
+      testAccuracy: test ? test.accuracy : null,
+      testCost: test ? test.cost : null,
       freeResidual: train.freeResidual,
+      freeStepSize: train.freeStepSize,
       freeSteps: train.freeSteps,
-      testFreeResidual: test.freeResidual,
+      testFreeResidual: held.freeResidual,
       trainSeconds: tTrain,
       evalSeconds: tEval,
       samplesPerSecond: train.examples / tTrain,
       nonFinite: false,
     };
     metrics.push(line);
+    if (data.validation) markBest(metrics);
+    const heldText = data.validation ? `validation ${fmtPct(held.accuracy)}${test ? `  test ${fmtPct(test.accuracy)}` : ""}` : `test ${fmtPct(held.accuracy)}`;
     say(
-      `epoch ${epoch}/${cfg.epochs}  train ${fmtPct(train.accuracy)} (free phase, running)  test ${fmtPct(test.accuracy)}  cost ${train.cost.toFixed(4)}  residual ${train.freeResidual.toExponential(2)}  ${tTrain.toFixed(1)}s (${line.samplesPerSecond.toFixed(0)} samples/s) + eval ${tEval.toFixed(1)}s\n`,
+      `epoch ${epoch}/${cfg.epochs}  train ${fmtPct(train.accuracy)} (free phase, running)  ${heldText}  cost ${train.cost.toFixed(4)}  residual ${train.freeResidual.toExponential(2)}  ${tTrain.toFixed(1)}s (${(line.samplesPerSecond as number).toFixed(0)} samples/s) + eval ${tEval.toFixed(1)}s\n`,
     );
     if (cfg.lrDecay !== 1) trainer.optimizer.setLearningRates(trainer.optimizer.lr.map((r) => r * cfg.lrDecay));
     if (files) {
@@ -365,6 +453,8 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
       const opt = trainer.optimizer.saveState();
       const tensors: Record<string, SafetensorsTensor> = { ...checkpointTensors(snap) };
       for (const [k, v] of Object.entries(opt.tensors)) tensors[`optimizer.${k}`] = { dtype: "F32", shape: [v.length], data: v };
+      const kept = trainer.persistentStates();
+      if (kept) tensors["persistent.states"] = { dtype: "F32", shape: [kept.length], data: kept };
       const state: ResumeState = {
         epochsDone: epoch,
         minibatches: trainer.minibatches,
@@ -377,13 +467,16 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     }
   }
   const seconds = (Date.now() - started) / 1000;
-  const last = metrics[metrics.length - 1] as { testAccuracy?: number } | undefined;
+  const last = metrics[metrics.length - 1] as { testAccuracy?: number | null } | undefined;
+  const best = metrics.find((m) => m.best === true);
   const summary = {
     status,
     error: failure,
     epochs: metrics.filter((m) => m.nonFinite === false).length,
     finalTestAccuracy: status === "ok" ? (last?.testAccuracy ?? null) : null,
     bestTestAccuracy: Math.max(...metrics.map((m) => (typeof m.testAccuracy === "number" ? m.testAccuracy : Number.NEGATIVE_INFINITY))),
+    bestEpoch: best ? (best.epoch as number) : null,
+    bestValidationAccuracy: best ? (best.validationAccuracy as number) : null,
     seconds,
     out: files,
     config: record,
@@ -395,6 +488,17 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
 }
 
 const RUN_FILES = ["config.json", "metrics.jsonl", "model.safetensors", "checkpoint.safetensors"];
+
+/** Marks the epoch of highest validation accuracy (the first of equals) with `best: true`. */
+function markBest(metrics: Record<string, unknown>[]): void {
+  let bestAt = -1;
+  metrics.forEach((m, i) => {
+    delete m.best;
+    const v = m.validationAccuracy;
+    if (typeof v === "number" && (bestAt < 0 || v > (metrics[bestAt]?.validationAccuracy as number))) bestAt = i;
+  });
+  if (bestAt >= 0) (metrics[bestAt] as Record<string, unknown>).best = true;
+}
 
 /** The training state saved after every epoch for --resume. */
 interface ResumeState {
@@ -423,7 +527,12 @@ async function readResume(dir: string, argv: readonly string[], a: ReturnType<ty
   if (metadata.format !== "hts-ep-train-state/1" || !metadata.config || !metadata.state) {
     throw new UsageError("resume", `--resume: ${file} is not a training checkpoint written by hts train`);
   }
-  const record = JSON.parse(metadata.config) as RunConfig & { dtDistribution: unknown };
+  const record = JSON.parse(metadata.config) as RunConfig & { dtDistribution: unknown; inputTransform?: unknown };
+  if (record.inputTransform === undefined) record.inputTransform = { mode: "raw", mean: [], sd: [] };
+  record.valSize ??= 0;
+  record.input ??= "raw";
+  record.order ??= "sync";
+  record.persistent ??= false;
   const state = JSON.parse(metadata.state) as ResumeState;
   const config: RunConfig = { ...record };
   const epochs = int(a, "epochs", 1);
@@ -434,13 +543,15 @@ async function readResume(dir: string, argv: readonly string[], a: ReturnType<ty
   }
   const optTensors: Record<string, Float32Array> = {};
   const net = new Map<string, SafetensorsTensor>();
+  let persistent: Float32Array | null = null;
   for (const [name, t] of tensors) {
     if (name.startsWith("optimizer.")) optTensors[name.slice("optimizer.".length)] = t.data as Float32Array;
+    else if (name === "persistent.states") persistent = t.data as Float32Array;
     else net.set(name, t);
   }
   const snapshot = snapshotFromTensors(net, file);
   const optimizer: OptimizerState = { ...state.optimizer, tensors: optTensors };
-  return { config, record, state, snapshot, optimizer };
+  return { config, record, state, snapshot, optimizer, persistent };
 }
 
 /** A seeded Fisher-Yates permutation of `items` (a copy). */

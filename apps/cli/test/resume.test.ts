@@ -25,6 +25,10 @@ describe("hts train --resume", () => {
   it.each([
     ["sgd", ["--optimizer", "sgd", "--lr", "0.1,0.05"]],
     ["adam", ["--optimizer", "adam", "--lr", "0.002,0.001"]],
+    [
+      "persistent states, even/odd order, CE read-out, validation split, standardized input",
+      ["--persistent", "--order", "even-odd", "--cost", "ce", "--val-size", "100", "--input", "standardize", "--lr", "0.02,0.01"],
+    ],
   ])("a run killed (SIGKILL) after its first epoch and resumed ends with the same weights as an uninterrupted run (%s)", async (_name, opt) => {
     const dir = tempDir("hts-resume-");
     const whole = spawnSync("node", [main, "train", ...run, ...opt, "--out", join(dir, "whole")], { encoding: "utf8" });
@@ -44,6 +48,11 @@ describe("hts train --resume", () => {
     const a = readFileSync(join(dir, "whole", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const b = readFileSync(join(dir, "cut", "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(b.map((l) => l.testAccuracy)).toEqual(a.map((l) => l.testAccuracy));
+    expect(b.map((l) => l.validationAccuracy)).toEqual(a.map((l) => l.validationAccuracy));
+    if (opt.includes("--persistent")) {
+      const ck = readFileSync(join(dir, "cut", "checkpoint.safetensors"));
+      expect(ck.includes(Buffer.from('"persistent.states"'))).toBe(true);
+    }
   });
 
   it("--resume refuses other settings and a folder without a checkpoint", async () => {

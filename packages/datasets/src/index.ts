@@ -13,3 +13,5 @@ export type { MnistOptions } from "./mnist.js";
 export { oneHot } from "./one-hot.js";
 export { mulberry32, seededPermutation } from "./shuffle.js";
 export type { Dataset, DataSplit } from "./types.js";
+export { applyInputTransform, checkInputTransform, fitInputTransform, holdOut, INPUT_MODES } from "./transform.js";
+export type { InputMode, InputTransform } from "./transform.js";

@@ -2,10 +2,11 @@
  * One set of labelled images, stored flat.
  *
  * Image `i` occupies `images[i * dim, (i + 1) * dim)`, row-major (`rows` rows of `cols`
- * pixels); pixels are float32 in [0, 1]. `labels[i]` is its class in `0..classes - 1`.
+ * pixels); pixels are float32, in [0, 1] as loaded (an input transform, see
+ * `applyInputTransform`, may map them elsewhere). `labels[i]` is its class in `0..classes - 1`.
  */
 export interface Dataset {
-  /** `count * dim` pixels in [0, 1], row-major per image. */
+  /** `count * dim` pixels, row-major per image (in [0, 1] as loaded). */
   readonly images: Float32Array;
   /** `count` class labels in `0..9`. */
   readonly labels: Uint8Array;
