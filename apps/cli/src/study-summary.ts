@@ -40,6 +40,18 @@ export function collapsed(run: RunResult): boolean {
   return false;
 }
 
+/** A run that ends within this of chance accuracy failed to learn (SPEC section 6). */
+export const FAILED_MARGIN = 0.1;
+
+/**
+ * True when a run that finished training ends within {@link FAILED_MARGIN} of chance,
+ * 1 / `classes`: it never learned (and so never "fell from its best": not a collapse).
+ */
+export function failedToLearn(run: RunResult, classes = 10): boolean {
+  if (run.status !== "ok" || run.epochs.length === 0) return false;
+  return (run.epochs[run.epochs.length - 1] as EpochMetrics).testAccuracy < 1 / classes + FAILED_MARGIN;
+}
+
 /**
  * Jitter of one run: the mean absolute epoch-to-epoch change of test accuracy over the
  * second half of the epochs, that is the changes into epochs floor(E/2)+1..E (E epochs;
@@ -83,6 +95,8 @@ export interface SummaryRow {
   readonly accuracyBest: number | null;
   /** Runs that collapsed (diverged, or a drop of more than 10 points below their best so far). */
   readonly collapses: number;
+  /** Runs that finished but ended within 10 points of chance. */
+  readonly failedToLearn: number;
   /** Mean over the ok runs of their jitter; null when none has 2 epochs. */
   readonly jitter: number | null;
   /** Mean of freeResidual over every completed epoch of the ok and diverged runs. */
@@ -112,6 +126,7 @@ export function summaryRows(configs: readonly string[], seeds: number, runs: rea
       accuracyWorst: finals.length ? Math.min(...finals) : null,
       accuracyBest: finals.length ? Math.max(...finals) : null,
       collapses: trained.filter(collapsed).length,
+      failedToLearn: ok.filter((r) => failedToLearn(r)).length,
       jitter: mean(jitters),
       freeResidual: mean(trained.flatMap((r) => r.epochs.map((e) => e.freeResidual))),
       secondsMean: mean(seconds),
@@ -158,6 +173,7 @@ export function summaryMarkdown(rows: readonly SummaryRow[]): string {
     "final test accuracy, mean ± sd",
     "worst",
     "collapses",
+    "failed to learn",
     "diverged",
     "crashed",
     "jitter (points)",
@@ -168,7 +184,7 @@ export function summaryMarkdown(rows: readonly SummaryRow[]): string {
   for (const r of rows) {
     const acc = r.accuracyMean === null ? "n/a" : `${pct(r.accuracyMean)} ± ${r.accuracySd === null ? "n/a" : pts(r.accuracySd)}`;
     lines.push(
-      `| ${[r.config, `${r.ok + r.diverged + r.crashed}/${r.runs}`, acc, pct(r.accuracyWorst), r.collapses, r.diverged, r.crashed, pts(r.jitter), sci(r.freeResidual), secs(r.secondsMean)].join(" | ")} |`,
+      `| ${[r.config, `${r.ok + r.diverged + r.crashed}/${r.runs}`, acc, pct(r.accuracyWorst), r.collapses, r.failedToLearn, r.diverged, r.crashed, pts(r.jitter), sci(r.freeResidual), secs(r.secondsMean)].join(" | ")} |`,
     );
   }
   return `${lines.join("\n")}\n`;
@@ -186,6 +202,7 @@ export const CSV_COLUMNS = [
   "accuracy_worst",
   "accuracy_best",
   "collapses",
+  "failed_to_learn",
   "jitter",
   "free_residual",
   "seconds_mean",
@@ -214,6 +231,7 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
         r.accuracyWorst,
         r.accuracyBest,
         r.collapses,
+        r.failedToLearn,
         r.jitter,
         r.freeResidual,
         r.secondsMean,

@@ -63,7 +63,7 @@ trained with every seed, each run an \`hts train\` in its own process, --jobs at
 folder runs/<config>/seed-<s> appears complete or not at all, so a killed study loses no
 finished run: run the same command again to continue it. At the end the study folder gets
 summary.md, summary.csv and summary.json (per configuration: final test accuracy mean, sd and
-worst over seeds, collapses, jitter, free-phase residual, time) and figures/*.svg.`;
+worst over seeds, collapses, failed to learn, jitter, free-phase residual, time) and figures/*.svg.`;
 
 const FOOTER = `Exit codes: 0 every run finished (diverged runs count as finished: they are results),
 1 some run crashed (recorded; a rerun retries it) or another error, 2 a bad command line or
@@ -457,10 +457,13 @@ async function runStudy(
 
 const SUMMARY_NOTES = `Final test accuracy: over the runs that finished training (mean, sample sd in points,
 worst seed). Collapses: runs that diverged or whose test accuracy fell more than 10 points
-below their own best so far. Jitter: mean absolute epoch-to-epoch change of test accuracy
-over the second half of the epochs, in points, averaged over runs. Free residual: mean over
-epochs and runs of the largest state change in the last free-phase step. Time: wall clock
-per run.
+below their own best so far. Failed to learn: runs that finished within 10 points of chance
+(they never fell from a best, so they are not collapses). Jitter: mean absolute
+epoch-to-epoch change of test accuracy over the second half of the epochs, in points,
+averaged over runs. Free residual: mean over epochs and runs of the distance to the free
+fixed point at the end of the free phase, independent of dt (max |rho(drive) - s| for the
+leaky rule, max |dF/ds| over neurons not held at a bound for the gradient rule). Time: wall
+clock per run.
 `;
 
 function describeRun(r: RunRecord): string {

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CSV_COLUMNS, collapsed, jitter } from "../src/study-summary.js";
+import { CSV_COLUMNS, collapsed, failedToLearn, jitter, type RunResult, summaryRows } from "../src/study-summary.js";
 import { hts, tempDir } from "./helpers.js";
 import { allElements, markGroups, parseCsv, parseXml } from "./parse.js";
 import { MAIN, requireBuild } from "./study-helpers.js";
@@ -188,7 +188,7 @@ describe("hts study, divergence and crashes", () => {
     const csv = parseCsv(readFileSync(join(out, "summary.csv"), "utf8"));
     expect(csv[1]?.[0]).toBe("constant lr=1e308,1e308");
     expect(csv[1]?.[CSV_COLUMNS.indexOf("accuracy_mean")]).toBe("");
-    expect(readFileSync(join(out, "summary.md"), "utf8")).toMatch(/\| constant lr=1e308,1e308 \| 1\/1 \| n\/a \| n\/a \| 1 \| 1 \| 0 \|/);
+    expect(readFileSync(join(out, "summary.md"), "utf8")).toMatch(/\| constant lr=1e308,1e308 \| 1\/1 \| n\/a \| n\/a \| 1 \| 0 \| 1 \| 0 \|/);
   });
 
   it("records a crashing run as crashed with its message, goes on, exits 1, and retries it when run again", async () => {
@@ -325,5 +325,27 @@ describe("hts study, bad command lines and study files", () => {
     expect(def).toMatchObject({ preset: "quick", dists: ["constant"], seeds: [3], epochs: 2, trainSize: 400 });
     expect(def.set.lr).toBe("0.2,0.1");
     expect(readJson(join(out, "runs", "constant", "seed-3", "config.json"))).toMatchObject({ lr: [0.2, 0.1], epochs: 2, seed: 3 });
+  });
+});
+
+describe("failed to learn", () => {
+  const run = (accs: number[], status: RunResult["status"] = "ok"): RunResult => ({
+    config: "c",
+    seed: 0,
+    status,
+    message: null,
+    seconds: 1,
+    epochs: accs.map((testAccuracy, i) => ({ epoch: i + 1, testAccuracy, freeResidual: 0 })),
+  });
+
+  it("counts runs that end within 10 points of chance, which are not collapses", () => {
+    const never = run([0.11, 0.1, 0.12]);
+    expect(failedToLearn(never)).toBe(true);
+    expect(collapsed(never)).toBe(false);
+    expect(failedToLearn(run([0.5, 0.9, 0.95]))).toBe(false);
+    expect(failedToLearn(run([0.1, 0.1]), 2)).toBe(true);
+    expect(failedToLearn(run([0.1], "diverged"))).toBe(false);
+    const rows = summaryRows(["c"], 3, [never, run([0.5, 0.9, 0.95]), run([0.9, 0.15, 0.19])]);
+    expect(rows[0]).toMatchObject({ failedToLearn: 2, collapses: 1 });
   });
 });
