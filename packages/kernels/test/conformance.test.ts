@@ -15,16 +15,42 @@ interface BackendUnderTest {
 }
 
 const backends: BackendUnderTest[] = [{ name: "cpu-f32", create: createCpuBackend }];
+
+/** In Node (not in the browser page of test/browser.test.ts, which has no `process`). */
+const inNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
+
+/**
+ * A backend that should be there but cannot be made: a skipped test saying why, or, in Node
+ * with the environment variable CI set (to anything but "", "false" or "0", the rule of
+ * gpuRequired in src/gpu-testing.ts), a failing test that shows the error. `expected`, when
+ * given, says why its absence is expected here: then it is a skip even under CI.
+ */
+function reportMissing(label: string, error: Error, expected: string | null): void {
+  const ci = inNode ? process.env.CI : undefined;
+  const required = expected === null && ci !== undefined && ci !== "" && ci !== "false" && ci !== "0";
+  if (required) {
+    it(`${label}: the backend can be created (required: CI is set)`, () => {
+      throw error;
+    });
+  } else {
+    const why = expected === null ? error.message : `${expected} (${error.message})`;
+    console.warn(`${label}: skipped, ${why}`);
+    it.skip(`${label}: ${why}`, () => {});
+  }
+}
+
 // wasm-f32 is created asynchronously (browsers compile WebAssembly off the main thread).
-if (wasmUnavailableReason() === null) {
+const noWasm = wasmUnavailableReason();
+if (noWasm === null) {
   const wasm = await createWasmBackend();
   backends.push({ name: "wasm-f32", create: () => wasm });
   // The same backend with a worker thread taking half of the rows of every queued operation
   // (where SharedArrayBuffer and worker threads exist: Node, not a plain browser page).
-  const wasm2 = await createWasmBackend({ workers: 2 }).catch(() => null);
-  if (wasm2 !== null) backends.push({ name: "wasm-f32, 2 workers", create: () => wasm2 });
+  const wasm2 = await createWasmBackend({ workers: 2 }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  if (!(wasm2 instanceof Error)) backends.push({ name: "wasm-f32, 2 workers", create: () => wasm2 });
+  else reportMissing("conformance: wasm-f32, 2 workers", wasm2, inNode ? null : "a browser page has no worker threads");
 } else {
-  console.warn(`conformance: wasm-f32 skipped: ${wasmUnavailableReason()}`);
+  reportMissing("conformance: wasm-f32", new Error(noWasm), inNode ? null : "this browser has no WebAssembly SIMD");
 }
 // The gpu.js backend (headless-gl in Node, WebGL2 in the browser page), float32 like the
 // others; without a GPU context it is reported as skipped, or as a failure when CI is set.
