@@ -111,3 +111,21 @@ describe("hts train: components beyond the default recipe", () => {
     expect(at("--out DIR")).toBeGreaterThan(at("Output:"));
   });
 });
+
+describe("the README's hts train tables", () => {
+  it("list every option of --help with the same default", async () => {
+    const help = (await hts("train", "--help")).stdout;
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## `hts train`"), readme.indexOf("### Files written by `--out`"));
+    const rows = new Map<string, string>();
+    for (const m of section.matchAll(/^\| `--([a-z0-9-]+)(?: [A-Z.]+)?` \| ([^|]+) \|/gm)) rows.set(m[1] as string, (m[2] as string).trim());
+    const options = [...help.matchAll(/^ {2}--([a-z0-9-]+)(?: [A-Z.]+)?\s+(.*)$/gm)].filter((m) => m[1] !== "help");
+    expect(options.length).toBeGreaterThan(30);
+    for (const m of options) {
+      const name = m[1] as string;
+      expect(rows.has(name), `--${name} is not in the README`).toBe(true);
+      const dflt = /\[default: ([^\]]+)\]$/.exec(m[2] as string)?.[1];
+      if (dflt !== undefined) expect(rows.get(name), `--${name}`).toBe(`\`${dflt}\``);
+    }
+  });
+});
