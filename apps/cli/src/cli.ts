@@ -1,3 +1,4 @@
+import { checkGradientCommand } from "./check-gradient.js";
 import { evalCommand } from "./eval.js";
 import type { Io } from "./io.js";
 import { sampleCommand } from "./sample.js";
@@ -10,6 +11,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Pro
   eval: evalCommand,
   sample: sampleCommand,
   study: studyCommand,
+  "check-gradient": checkGradientCommand,
 };
 
 const HELP = `Usage: hts <command> [options]
@@ -21,6 +23,7 @@ Commands:
   eval     Evaluate a saved checkpoint: free-phase predictions on a test set.
   sample   Draw per-neuron dt vectors from a distribution and summarise them.
   study    Compare dt distributions over seeds: a grid of training runs, tables and charts.
+  check-gradient  Check the EP estimate against finite differences and BPTT (float64, small network).
 
 Run hts <command> --help for the options of a command.
 Exit codes: 0 success, 1 error, 2 bad command line, 3 training diverged.

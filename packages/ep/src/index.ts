@@ -2,6 +2,41 @@ export { checkpointTensors, loadCheckpoint, saveCheckpoint, snapshotFromTensors 
 export type { Checkpoint } from "./checkpoint.js";
 export { EpError, invalid } from "./errors.js";
 export type { EpErrorCode, NonFiniteLocation } from "./errors.js";
+export {
+  bpttGradient,
+  CHECK_NUDGES,
+  checkGradient,
+  compareGradients,
+  createGradientCheckProblem,
+  DEFAULT_CHECK_BETAS,
+  epEstimate,
+  finiteDifferenceGradient,
+  gduCurves,
+  gradientTensors,
+} from "./gradient-check.js";
+export type {
+  BpttOptions,
+  BpttResult,
+  CheckNudge,
+  CheckSetup,
+  ConvergenceOptions,
+  EpEstimateOptions,
+  EpEstimateResult,
+  EpRow,
+  FiniteDifferenceOptions,
+  FiniteDifferenceResult,
+  GduOptions,
+  GduResult,
+  GduTensor,
+  GradientArrays,
+  GradientCheckOptions,
+  GradientCheckProblem,
+  GradientCheckProblemOptions,
+  GradientCheckReport,
+  GradientCheckTargets,
+  NamedTensor,
+  TensorAgreement,
+} from "./gradient-check.js";
 export { createNetwork, networkFromSnapshot, snapshotNetwork } from "./network.js";
 export type { CreateNetworkOptions, DtSpec, Network, NetworkSnapshot } from "./network.js";
 export { createOptimizer, OPTIMIZERS } from "./optimizer.js";
