@@ -58,7 +58,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   if (loaded.test.dim !== network.sizes[0]) {
     throw new UsageError("dataset", `--dataset: ${model} expects ${network.sizes[0]} inputs but the examples have ${loaded.test.dim} pixels`);
   }
-  const transform = checkInputTransform(rec.inputTransform ?? { mode: "raw", mean: [], sd: [] }, loaded.test.dim);
+  const transform = checkInputTransform(rec.inputTransform ?? { mode: "raw", mean: [], sd: [], scale: 1 }, loaded.test.dim);
   const data = { ...loaded, test: applyInputTransform(loaded.test, transform) };
   if (cost.readout !== (network.readout !== null)) {
     throw new UsageError("cost", `--cost ${cost.name}: ${model} ${network.readout ? "has a read-out (Wout), which only --cost ce uses" : "has no read-out (Wout), which --cost ce needs"}`);

@@ -41,15 +41,15 @@ const PAPER: StudyDefinition = {
 /**
  * The presets. `paper`: the paper's dt parameters and otherwise the defaults of `hts train`
  * (784-500-10, 5 epochs, 8,000/2,000 embedded digits). `stress`: the same with three times
- * the learning rates (0.3, 0.15), where the scalar baseline is near its stability edge (see
+ * the learning rates (0.6, 0.15), where the scalar baseline is near its stability edge (see
  * docs/study.md for the runs that placed it). `quick`: a tiny grid for CI.
  */
 export const PRESETS: Readonly<Record<PresetName, StudyDefinition>> = {
   paper: PAPER,
   // Three times the default learning rates: where the scalar baseline still learns but
-  // loses about 9 points and its spread over seeds grows; at four times it falls apart
-  // (docs/study.md has the runs).
-  stress: { ...PAPER, preset: "stress", dists: [...PAPER.dists], seeds: [...PAPER.seeds], set: { ...PAPER_DT, lr: "0.3,0.15" } },
+  // loses about 4 points on average, with one seed dipping by 9 points; at four times it
+  // falls apart (docs/study.md has the runs).
+  stress: { ...PAPER, preset: "stress", dists: [...PAPER.dists], seeds: [...PAPER.seeds], set: { ...PAPER_DT, lr: "0.6,0.15" } },
   quick: {
     preset: "quick",
     dists: ["constant", "lognormal", "cauchy"],

@@ -30,7 +30,7 @@ const STUDY_OPTIONS: OptionTable = {
   preset: {
     type: "string",
     value: "NAME",
-    help: "paper (mu 0.3, sd 0.1, clamp [1e-3, 0.5], otherwise the hts train defaults), stress (as paper with --lr 0.3,0.15, three times the default: the scalar baseline near its stability edge) or quick (a tiny grid for CI). [default: paper, unless --study names one]",
+    help: "paper (mu 0.3, sd 0.1, clamp [1e-3, 0.5], otherwise the hts train defaults), stress (as paper with --lr 0.6,0.15, three times the default: the scalar baseline near its stability edge) or quick (a tiny grid for CI). [default: paper, unless --study names one]",
   },
   study: { type: "string", value: "FILE.json", help: "Read the study from a JSON file (keys: preset, dists, seeds, epochs, dataset, trainSize, testSize, set, vary, jobs); flags given on the command line win." },
   out: { type: "string", value: "DIR", help: "The study folder; run the same command again to resume it. [default: studies/<preset or study file name>]" },

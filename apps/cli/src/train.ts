@@ -42,8 +42,14 @@ const TRAIN_OPTIONS: OptionTable = {
   input: {
     type: "string",
     value: "MODE",
-    default: "raw",
-    help: "How pixels reach the network: raw (as loaded, in [0, 1]), standardize ((x - mean) / sd, one mean and sd over all training pixels) or standardize-feature (per pixel). Fitted on the training split; recorded with the model.",
+    default: "standardize",
+    help: "How pixels reach the network: raw (as loaded, in [0, 1]), standardize (mean 0 and sd --input-sd, from one mean and sd over all training pixels: an inverted image is the negated original) or standardize-feature (per pixel). Fitted on the examples trained on; recorded with the model.",
+  },
+  "input-sd": {
+    type: "string",
+    value: "X",
+    default: "0.35",
+    help: "The standard deviation of the standardized pixels (raw MNIST pixels have 0.31; at 1 the mean squared norm of a 784-pixel input is 8 times raw MNIST's and output units die).",
   },
   arch: { type: "string", value: "SIZES", default: "784,500,10", help: "Layer sizes, input first: n_0,n_1,...,n_L (with --cost ce the last entry is the read-out's classes)." },
   epochs: { type: "string", value: "N", default: "5", help: "Passes over the training set." },
@@ -53,7 +59,7 @@ const TRAIN_OPTIONS: OptionTable = {
   nudge: {
     type: "string",
     value: "KIND",
-    default: "random-sign",
+    default: "symmetric",
     help: "one-sided (+beta), random-sign (sign of beta drawn per minibatch) or symmetric (a third phase at -beta; the update uses +beta and -beta).",
   },
   persistent: {
@@ -61,7 +67,7 @@ const TRAIN_OPTIONS: OptionTable = {
     help: "Persistent states: each training example starts its free phase from its own last free state (saved with --resume checkpoints) instead of s = 0.",
   },
   optimizer: { type: "string", value: "NAME", default: "sgd", help: "sgd, momentum or adam, applied to the EP gradient estimate." },
-  lr: { type: "string", value: "RATES", default: "0.1,0.05", help: "Learning rates, one per weight layer W_1..W_L (with --cost ce the last one is the read-out's)." },
+  lr: { type: "string", value: "RATES", default: "0.2,0.05", help: "Learning rates, one per weight layer W_1..W_L (with --cost ce the last one is the read-out's)." },
   "lr-decay": {
     type: "string",
     value: "X",
@@ -97,7 +103,7 @@ const TRAIN_OPTIONS: OptionTable = {
 
 /** `hts train --help` in reading order. */
 const TRAIN_HELP_GROUPS: HelpGroups = [
-  ["Data", ["dataset", "train-size", "test-size", "val-size", "input"]],
+  ["Data", ["dataset", "train-size", "test-size", "val-size", "input", "input-sd"]],
   ["Network", ["arch", "energy", "activation", "cost", "init", "dt-dist", "dt-mean", "dt-sd", "dt-min", "dt-max", "dt-clamp", "dt-nu"]],
   ["Dynamics", ["dynamics", "order", "t1", "t2", "beta", "nudge", "tolerance", "persistent"]],
   ["Training", ["epochs", "batch", "optimizer", "lr", "lr-decay", "momentum", "weight-decay", "seed", "no-shuffle", "eval-batch", "backend"]],
@@ -118,6 +124,7 @@ export interface RunConfig {
   testSize: number | null;
   valSize: number;
   input: InputMode;
+  inputSd: number;
   arch: number[];
   epochs: number;
   batch: number;
@@ -165,6 +172,7 @@ function buildConfig(a: ReturnType<typeof parseCommand>): RunConfig {
     testSize: int(a, "test-size", 1) ?? null,
     valSize: int(a, "val-size", 0) as number,
     input: choice(a, "input", INPUT_MODES),
+    inputSd: num(a, "input-sd", 0, true) as number,
     arch,
     epochs: int(a, "epochs", 1) as number,
     batch: int(a, "batch", 1) as number,
@@ -272,7 +280,7 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     ({ train: trainSet, validation: valSet } = holdOut(loaded.train, cfg.valSize, valSeed));
   }
   // The input transform is fitted on the examples trained on, never on validation or test.
-  const inputTransform: InputTransform = resumed ? (resumed.record.inputTransform as InputTransform) : fitInputTransform(trainSet, cfg.input);
+  const inputTransform: InputTransform = resumed ? (resumed.record.inputTransform as InputTransform) : fitInputTransform(trainSet, cfg.input, { sd: cfg.inputSd });
   const data = {
     train: applyInputTransform(trainSet, inputTransform),
     validation: valSet ? applyInputTransform(valSet, inputTransform) : null,
@@ -528,9 +536,10 @@ async function readResume(dir: string, argv: readonly string[], a: ReturnType<ty
     throw new UsageError("resume", `--resume: ${file} is not a training checkpoint written by hts train`);
   }
   const record = JSON.parse(metadata.config) as RunConfig & { dtDistribution: unknown; inputTransform?: unknown };
-  if (record.inputTransform === undefined) record.inputTransform = { mode: "raw", mean: [], sd: [] };
+  if (record.inputTransform === undefined) record.inputTransform = { mode: "raw", mean: [], sd: [], scale: 1 };
   record.valSize ??= 0;
   record.input ??= "raw";
+  record.inputSd ??= 1;
   record.order ??= "sync";
   record.persistent ??= false;
   const state = JSON.parse(metadata.state) as ResumeState;

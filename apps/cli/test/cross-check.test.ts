@@ -85,7 +85,7 @@ if (missing !== null && !oracleRequired()) {
       expect(ref.status, ref.stderr).toBe(0);
       const r = await hts("train", "--dataset", `idx:${idx}`, "--init", join(x, "init.safetensors"), "--epochs", "1", "--batch", "20",
         "--no-shuffle", "--arch", c.arch, "--t1", String(c.t1), "--t2", String(c.t2), "--beta", String(c.beta), "--lr", c.lr,
-        "--nudge", "one-sided", "--dynamics", "gradient", "--energy", "hopfield", "--activation", "hard-sigmoid", "--cost", "mse",
+        "--input", "raw", "--nudge", "one-sided", "--dynamics", "gradient", "--energy", "hopfield", "--activation", "hard-sigmoid", "--cost", "mse",
         "--optimizer", "sgd", "--backend", "cpu", "--train-size", String(c.train), "--out", join(x, "out"));
       expect(r.code, r.stderr).toBe(0);
       const a = await readSafetensorsFile(join(x, "ref.safetensors"));

@@ -5,8 +5,9 @@ import type { Dataset } from "./types.js";
 /**
  * How the pixels are presented to the network:
  * - `raw`: as loaded, in [0, 1];
- * - `standardize`: (x - m) / s with one mean m and one standard deviation s over all
- *   pixels of the training split (the usual MNIST normalisation, e.g. 0.1307 / 0.3081);
+ * - `standardize`: sd' (x - m) / s with one mean m and one standard deviation s over all
+ *   pixels of the training split (for raw MNIST m = 0.13, s = 0.31): mean 0 and standard
+ *   deviation sd' (the `sd` option, default 1);
  * - `standardize-feature`: the same per pixel, with s floored at 0.1 of the global s so
  *   that pixels nearly constant in training do not blow up (pixels constant in training
  *   map to 0).
@@ -15,21 +16,25 @@ export const INPUT_MODES = ["raw", "standardize", "standardize-feature"] as cons
 /** An input mode's name. */
 export type InputMode = (typeof INPUT_MODES)[number];
 
-/** A fitted input transform, JSON-safe: one mean and sd (global) or one per pixel. */
+/** A fitted input transform, JSON-safe: one mean and sd (global) or one per pixel, and the target sd: x' = scale (x - mean) / sd. */
 export interface InputTransform {
   readonly mode: InputMode;
   readonly mean: readonly number[];
   readonly sd: readonly number[];
+  /** The standard deviation the transformed pixels get (1: unit variance). */
+  readonly scale: number;
 }
 
 function bad(where: string, parameter: string, value: unknown, expected: string): never {
   throw new DatasetError("HTS_INVALID_ARGUMENT", `${where}: ${parameter} must be ${expected}, got ${JSON.stringify(value)}`, { parameter, value, expected });
 }
 
-/** Fits the transform `mode` on a training split (float64 sums). */
-export function fitInputTransform(train: Dataset, mode: InputMode): InputTransform {
+/** Fits the transform `mode` on a training split (float64 sums); `sd` is the standard deviation the pixels get (default 1). */
+export function fitInputTransform(train: Dataset, mode: InputMode, options: { sd?: number } = {}): InputTransform {
   if (!INPUT_MODES.includes(mode)) bad("fitInputTransform", "mode", mode, INPUT_MODES.join(" | "));
-  if (mode === "raw") return { mode, mean: [], sd: [] };
+  const scale = options.sd ?? 1;
+  if (!(Number.isFinite(scale) && scale > 0)) bad("fitInputTransform", "sd", scale, "a finite number > 0");
+  if (mode === "raw") return { mode, mean: [], sd: [], scale: 1 };
   if (train.count < 2) bad("fitInputTransform", "train.count", train.count, "at least 2 examples to fit a mean and a standard deviation");
   const { images, dim, count } = train;
   const sum = new Float64Array(dim);
@@ -51,7 +56,7 @@ export function fitInputTransform(train: Dataset, mode: InputMode): InputTransfo
   const gMean = total / n;
   const gSd = Math.sqrt(Math.max(totalSq / n - gMean * gMean, 0));
   if (!(gSd > 0)) bad("fitInputTransform", "train.images", "every pixel equal", "training images that vary");
-  if (mode === "standardize") return { mode, mean: [gMean], sd: [gSd] };
+  if (mode === "standardize") return { mode, mean: [gMean], sd: [gSd], scale };
   const mean: number[] = [];
   const sd: number[] = [];
   for (let j = 0; j < dim; j++) {
@@ -59,7 +64,7 @@ export function fitInputTransform(train: Dataset, mode: InputMode): InputTransfo
     mean.push(m);
     sd.push(Math.max(Math.sqrt(Math.max((sq[j] as number) / count - m * m, 0)), 0.1 * gSd));
   }
-  return { mode, mean, sd };
+  return { mode, mean, sd, scale };
 }
 
 /** Checks a transform read back from JSON against the data it is applied to. */
@@ -72,6 +77,7 @@ export function checkInputTransform(t: unknown, dim: number): InputTransform {
     if (!Array.isArray(v) || v.length !== want || !v.every((x) => Number.isFinite(x))) bad("checkInputTransform", k, Array.isArray(v) ? `${v.length} values` : v, `${want} finite numbers`);
   }
   if (!o.sd.every((x) => x > 0)) bad("checkInputTransform", "sd", o.sd, "numbers > 0");
+  if (!(typeof o.scale === "number" && Number.isFinite(o.scale) && o.scale > 0)) bad("checkInputTransform", "scale", o.scale, "a finite number > 0");
   return o;
 }
 
@@ -85,7 +91,7 @@ export function applyInputTransform(data: Dataset, t: InputTransform): Dataset {
   for (let i = 0; i < data.count; i++) {
     for (let j = 0; j < dim; j++) {
       const k = global ? 0 : j;
-      images[i * dim + j] = ((data.images[i * dim + j] as number) - (t.mean[k] as number)) / (t.sd[k] as number);
+      images[i * dim + j] = (t.scale * ((data.images[i * dim + j] as number) - (t.mean[k] as number))) / (t.sd[k] as number);
     }
   }
   return { ...data, images };

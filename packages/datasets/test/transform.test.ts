@@ -53,14 +53,22 @@ describe("input transforms", () => {
     expect(Array.from(out.images.subarray(0, 3))).toEqual([0, 1, 0]);
   });
 
+  it("standardize with sd 0.35: mean 0 and standard deviation 0.35", () => {
+    const z = Array.from(applyInputTransform(d, fitInputTransform(d, "standardize", { sd: 0.35 })).images);
+    expect(z.reduce((a, v) => a + v, 0) / z.length).toBeCloseTo(0, 6);
+    expect(Math.sqrt(z.reduce((a, v) => a + v * v, 0) / z.length)).toBeCloseTo(0.35, 6);
+  });
+
   it("raw leaves the data as it is", () => {
     expect(applyInputTransform(d, fitInputTransform(d, "raw"))).toBe(d);
   });
 
   it("refuses a transform that does not fit the data, naming the field", () => {
-    expect(() => checkInputTransform({ mode: "standardize-feature", mean: [0], sd: [1] }, 3)).toThrow(/mean must be 3 finite numbers, got "1 values"/);
-    expect(() => checkInputTransform({ mode: "centre", mean: [], sd: [] }, 3)).toThrow(/mode must be raw \| standardize \| standardize-feature/);
-    expect(() => checkInputTransform({ mode: "standardize", mean: [0], sd: [0] }, 3)).toThrow(/sd must be numbers > 0/);
+    expect(() => checkInputTransform({ mode: "standardize-feature", mean: [0], sd: [1], scale: 1 }, 3)).toThrow(/mean must be 3 finite numbers, got "1 values"/);
+    expect(() => checkInputTransform({ mode: "centre", mean: [], sd: [], scale: 1 }, 3)).toThrow(/mode must be raw \| standardize \| standardize-feature/);
+    expect(() => checkInputTransform({ mode: "standardize", mean: [0], sd: [0], scale: 1 }, 3)).toThrow(/sd must be numbers > 0/);
+    expect(() => checkInputTransform({ mode: "standardize", mean: [0], sd: [1] }, 3)).toThrow(/scale must be a finite number > 0/);
+    expect(() => fitInputTransform(d, "standardize", { sd: -1 })).toThrow(/sd must be a finite number > 0, got -1/);
   });
 });
 
