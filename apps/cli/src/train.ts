@@ -475,7 +475,7 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     }
   }
   const seconds = (Date.now() - started) / 1000;
-  const last = metrics[metrics.length - 1] as { testAccuracy?: number | null } | undefined;
+  const last = metrics[metrics.length - 1] as { testAccuracy?: number | null; validationAccuracy?: number } | undefined;
   const best = metrics.find((m) => m.best === true);
   const summary = {
     status,
@@ -485,6 +485,7 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     bestTestAccuracy: Math.max(...metrics.map((m) => (typeof m.testAccuracy === "number" ? m.testAccuracy : Number.NEGATIVE_INFINITY))),
     bestEpoch: best ? (best.epoch as number) : null,
     bestValidationAccuracy: best ? (best.validationAccuracy as number) : null,
+    lastValidationAccuracy: typeof last?.validationAccuracy === "number" ? last.validationAccuracy : null,
     seconds,
     out: files,
     config: record,

@@ -64,6 +64,7 @@ describe("hts train: components beyond the default recipe", () => {
     expect(Math.max(...m.map((l) => l.validationAccuracy as number))).toBe(best.validationAccuracy);
     const summary = JSON.parse(r.stdout.trim()) as { bestEpoch: number; config: { trainExamples: number; validationExamples: number } };
     expect(summary.bestEpoch).toBe(best.epoch);
+    expect((summary as unknown as { lastValidationAccuracy: number }).lastValidationAccuracy).toBe(m[2]?.validationAccuracy);
     expect(summary.config.trainExamples).toBe(800);
     expect(summary.config.validationExamples).toBe(200);
     const bad = await hts("train", ...small, "--val-size", "1000");
