@@ -133,7 +133,7 @@ export interface Trainer {
   predict(x: Float32Array, count: number): Int32Array;
 }
 
-function checkConfig(c: TrainerConfig, sizes: readonly number[]): void {
+function checkConfig(c: TrainerConfig): void {
   const w = "createTrainer";
   const posInt = (name: string, v: unknown, min: number) => {
     if (!Number.isInteger(v) || (v as number) < min) invalid(w, name, v, `an integer >= ${min}`);
@@ -148,7 +148,6 @@ function checkConfig(c: TrainerConfig, sizes: readonly number[]): void {
   if (typeof tol !== "number" || !Number.isFinite(tol) || tol < 0) invalid(w, "tolerance", tol, "a finite number >= 0");
   if (c.order !== undefined && !ORDERS.includes(c.order)) invalid(w, "order", c.order, ORDERS.join(" | "));
   if (c.persistent !== undefined && typeof c.persistent !== "boolean") invalid(w, "persistent", c.persistent, "a boolean");
-  void sizes;
 }
 
 /**
@@ -195,7 +194,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
   const { network, energy, cost, config } = options;
   const be = network.backend;
   const sizes = network.sizes;
-  checkConfig(config, sizes);
+  checkConfig(config);
   checkCombination(energy, cost, config.dynamics, network);
   if (config.nudge === "random-sign" && options.nudgeRng === undefined) {
     invalid("createTrainer", "nudgeRng", undefined, "an Rng for random-sign nudging");
