@@ -19,7 +19,7 @@ import { hts, tempDir } from "./helpers.js";
 // against cpu alike), which leaves the comparison meaningful.
 
 const ARCH = process.env.HTS_GPU_E2E_ARCH ?? "784,500,10";
-const run = ["--train-size", "2000", "--test-size", "1000", "--epochs", "1", "--seed", "11", "--arch", ARCH, "--lr", "0.02,0.01", "--json"];
+const run = ["--train-size", "2000", "--test-size", "1000", "--epochs", "1", "--seed", "11", "--arch", ARCH, "--lr", "0.02,0.01", "--input", "raw", "--nudge", "random-sign", "--json"];
 
 const found = await gpuForTests();
 if (found.backend) await found.backend.destroy();

@@ -43,15 +43,17 @@ if (found.reason !== undefined && !gpuRequired()) {
       const be = found.backend as GpuBackend;
       const short = readBacksPerMinibatch(be, 5, 2, 0);
       const long = readBacksPerMinibatch(be, 60, 15, 0);
-      // Per phase (free, +beta, -beta): maxAbsDiff and findNonFinite on 2 layers; then
-      // argmaxRows, the cost (dot) and findNonFinite on W1, b1, W2, b2.
-      expect(short).toBe(3 * 2 * 2 + 1 + 1 + 4);
+      // Per phase (free, +beta, -beta): maxAbsDiff (the step size) and findNonFinite on 2
+      // layers; the free phase's dt-free residual (leaky rule: one maxAbsDiff per layer);
+      // then argmaxRows, the cost (dot) and findNonFinite on W1, b1, W2, b2.
+      expect(short).toBe(3 * 2 * 2 + 2 + 1 + 1 + 4);
       expect(long).toBe(short);
     });
 
     it("with a tolerance, the free phase reads its residual after every step", () => {
       const be = found.backend as GpuBackend;
-      // A tolerance no step reaches: all T1 steps run, each reading one maxAbsDiff per layer.
+      // A tolerance no step reaches: all T1 steps run, each reading its residual (one
+      // maxAbsDiff per layer with the leaky rule).
       const few = readBacksPerMinibatch(be, 5, 2, 1e-30);
       const many = readBacksPerMinibatch(be, 25, 2, 1e-30);
       expect(many - few).toBe(20 * 2);
