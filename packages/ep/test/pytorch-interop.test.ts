@@ -50,6 +50,7 @@ interface Read {
   config: unknown;
   tensors: Record<string, { shape: number[]; sum: number; first: number[] }>;
   torch_linear_ones: number[] | null;
+  torch_readout_ones: number[] | null;
 }
 
 describe("checkpoints read from Python", () => {
@@ -61,8 +62,9 @@ describe("checkpoints read from Python", () => {
     if (noNumpy !== null) return;
     const be = createCpuBackend();
     const rng = createRng(9);
-    net = createNetwork({ backend: be, sizes: [7, 5, 3], dt: clamp(gamma({ mean: 0.3, sd: 0.1 }), { min: 1e-3, max: 0.5, mode: "clip" }), weightRng: rng, dtRng: rng.jump() });
+    net = createNetwork({ backend: be, sizes: [7, 5, 3], dt: clamp(gamma({ mean: 0.3, sd: 0.1 }), { min: 1e-3, max: 0.5, mode: "clip" }), weightRng: rng, dtRng: rng.jump(), readoutClasses: 4 });
     be.write(net.params.b[0]!, [0.5, -0.25, 0.125, 1, 2]);
+    be.write(net.readout!.b, [0.25, -0.5, 0, 1]);
     const file = join(mkdtempSync(join(tmpdir(), "hts-py-")), "m.safetensors");
     await saveCheckpoint(file, net, { arch: [7, 5, 3], note: "from the test" });
     const r = spawnSync(python, [script, file], { env, encoding: "utf8" });
@@ -102,6 +104,20 @@ describe("checkpoints read from Python", () => {
     expect(got.torch_linear_ones).toHaveLength(4);
     got.torch_linear_ones!.forEach((v, j) => {
       expect(v).toBeCloseTo(expected[j]!, 5);
+    });
+  });
+
+  withOracle("torch.nn.Linear loaded from the read-out's Wout [classes, n_L] and bout computes h W_out + b_out", noTorch, () => {
+    expect(failure).toBe("");
+    const got = read as Read;
+    expect(got.tensors.Wout!.shape).toEqual([4, 3]);
+    expect(got.tensors.bout!.shape).toEqual([4]);
+    const r = snapshotNetwork(net).readout!;
+    // Linear(ones)[k] = sum over the 3 units of W_out[:, k] + b_out[k].
+    const expected = [0, 1, 2, 3].map((k) => (r.b[k] as number) + [0, 1, 2].reduce((s, i) => s + (r.W[i * 4 + k] as number), 0));
+    expect(got.torch_readout_ones).toHaveLength(4);
+    got.torch_readout_ones!.forEach((v, k) => {
+      expect(v).toBeCloseTo(expected[k]!, 5);
     });
   });
 });

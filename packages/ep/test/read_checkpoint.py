@@ -1,5 +1,6 @@
 """Reads an hts-ep checkpoint with the Python standard library and numpy only (and, where
-installed, loads W1/b1 into torch.nn.Linear), and prints what it found as JSON."""
+installed, loads W1/b1, and the read-out Wout/bout when present, into torch.nn.Linear), and
+prints what it found as JSON."""
 import json
 import struct
 import sys
@@ -28,6 +29,12 @@ try:
     lin.load_state_dict({"weight": torch.from_numpy(arrays["W1"].copy()), "bias": torch.from_numpy(arrays["b1"].copy())})
     x = torch.ones(1, arrays["W1"].shape[1])
     out["torch_linear_ones"] = [float(v) for v in lin(x)[0, :4]]
+    out["torch_readout_ones"] = None
+    if "Wout" in arrays:
+        readout = torch.nn.Linear(arrays["Wout"].shape[1], arrays["Wout"].shape[0])
+        readout.load_state_dict({"weight": torch.from_numpy(arrays["Wout"].copy()), "bias": torch.from_numpy(arrays["bout"].copy())})
+        out["torch_readout_ones"] = [float(v) for v in readout(torch.ones(1, arrays["Wout"].shape[1]))[0]]
 except ImportError:
     out["torch_linear_ones"] = None
+    out["torch_readout_ones"] = None
 print(json.dumps(out))
