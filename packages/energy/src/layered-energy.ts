@@ -198,6 +198,18 @@ function inParity(l: number, parity: LayerParity): boolean {
   return parity === "all" || (parity === "odd") === (l % 2 === 1);
 }
 
+function checkOptions(where: string, options: unknown): EnergyOptions {
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    const hint = typeof options === "string" ? ` (write ${where}({ activation: ${JSON.stringify(options)} }))` : "";
+    throw new EnergyError("HTS_INVALID_ARGUMENT", `${where}: options must be an object { activation? }, got ${JSON.stringify(options) ?? String(options)}${hint}`, {
+      parameter: "options",
+      value: options,
+      expected: "{ activation?: ActivationKind }",
+    });
+  }
+  return options as EnergyOptions;
+}
+
 function checkActivation(where: string, activation: unknown): ActivationKind {
   if (!ACTIVATIONS.includes(activation as ActivationKind)) {
     throw new EnergyError(
@@ -215,7 +227,7 @@ function checkActivation(where: string, activation: unknown): ActivationKind {
  * with s_0 = x. Its leaky drive is rho(s_{l-1}) W_l + rho(s_{l+1}) W_{l+1}^T + b_l.
  */
 export function hopfieldEnergy(options: EnergyOptions = {}): Energy {
-  return new LayeredEnergy("hopfield", checkActivation("hopfieldEnergy", options.activation ?? "hard-sigmoid"), true);
+  return new LayeredEnergy("hopfield", checkActivation("hopfieldEnergy", checkOptions("hopfieldEnergy", options).activation ?? "hard-sigmoid"), true);
 }
 
 /**
@@ -226,5 +238,5 @@ export function hopfieldEnergy(options: EnergyOptions = {}): Energy {
  * rho(dPhi/ds) for the hard sigmoid).
  */
 export function primitiveEnergy(options: EnergyOptions = {}): Energy {
-  return new LayeredEnergy("primitive", checkActivation("primitiveEnergy", options.activation ?? "hard-sigmoid"), false);
+  return new LayeredEnergy("primitive", checkActivation("primitiveEnergy", checkOptions("primitiveEnergy", options).activation ?? "hard-sigmoid"), false);
 }

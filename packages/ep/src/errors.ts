@@ -44,9 +44,22 @@ export class EpError extends Error {
   }
 }
 
+/** A value as an error message shows it: JSON, but NaN, Infinity and undefined by name (JSON would print null). */
+export function shown(value: unknown): string {
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  if (value === undefined) return "undefined";
+  if (typeof value === "bigint") return `${value}n`;
+  if (Array.isArray(value) && value.some((v) => typeof v === "number" && !Number.isFinite(v))) return `[${value.map(shown).join(", ")}]`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** Throws HTS_INVALID_ARGUMENT naming the function, parameter, value and expectation. */
 export function invalid(where: string, parameter: string, value: unknown, expected: string): never {
-  throw new EpError("HTS_INVALID_ARGUMENT", `${where}: ${parameter} must be ${expected}, got ${JSON.stringify(value)}`, {
+  throw new EpError("HTS_INVALID_ARGUMENT", `${where}: ${parameter} must be ${expected}, got ${shown(value)}`, {
     parameter,
     value,
     expected,

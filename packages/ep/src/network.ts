@@ -66,7 +66,19 @@ function dtVectors(sizes: readonly number[], spec: DtSpec, rng: Rng | undefined)
   }
   if (isDistribution(spec)) {
     if (rng === undefined) invalid("createNetwork", "dtRng", rng, "an Rng when dt is a distribution");
-    return sampleLayers(spec, rng, layers);
+    const drawn = sampleLayers(spec, rng, layers);
+    drawn.forEach((v, i) => {
+      const j = v.findIndex((d) => !(Number.isFinite(d) && d > 0));
+      if (j >= 0) {
+        invalid(
+          "createNetwork",
+          `dt${i + 1}[${j}]`,
+          v[j],
+          `a finite number > 0 (drawn from ${spec.name}; clamp the distribution, e.g. clamp(dist, { min: 1e-3, max: 0.5 }))`,
+        );
+      }
+    });
+    return drawn;
   }
   if (!Array.isArray(spec) || spec.length !== layers.length) {
     invalid("createNetwork", "dt", `${(spec as unknown[]).length} vectors`, `${layers.length} vectors (layers 1..L)`);

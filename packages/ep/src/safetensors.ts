@@ -432,7 +432,11 @@ function decode(bytes: Uint8Array, file: string, fn: string): SafetensorsContent
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 0x1_0000_0000;
   if (headerLength > SAFETENSORS_MAX_HEADER) {
-    fail(`header length ${headerLength} is above the limit of ${SAFETENSORS_MAX_HEADER} bytes`, undefined, "header");
+    fail(
+      `not a safetensors file: its first 8 bytes give a header length of ${headerLength}, above the limit of ${SAFETENSORS_MAX_HEADER} bytes`,
+      undefined,
+      "header",
+    );
   }
   if (8 + headerLength > bytes.length) {
     fail(`header length ${headerLength} exceeds the file (${bytes.length} bytes, ${bytes.length - 8} after the length)`, undefined, "header");

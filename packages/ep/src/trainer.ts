@@ -135,6 +135,8 @@ export interface Trainer {
 
 function checkConfig(c: TrainerConfig): void {
   const w = "createTrainer";
+  if (typeof c !== "object" || c === null) invalid(w, "config", c, "an object with t1, t2, beta, nudge, dynamics, batch and optimizer");
+  if (typeof c.optimizer !== "object" || c.optimizer === null) invalid(w, "config.optimizer", c.optimizer, "an object { name, lr } (e.g. { name: \"sgd\", lr: [0.1, 0.05] })");
   const posInt = (name: string, v: unknown, min: number) => {
     if (!Number.isInteger(v) || (v as number) < min) invalid(w, name, v, `an integer >= ${min}`);
   };
@@ -421,6 +423,10 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
   };
 
   const checkData = (where: string, data: LabeledData) => {
+    if (data === null || typeof data !== "object" || !(data.images instanceof Float32Array) || !(data.labels instanceof Uint8Array)) {
+      invalid(where, "data", data === null || typeof data !== "object" ? data : "an object without Float32Array images and Uint8Array labels", "{ images: Float32Array, labels: Uint8Array, count, dim }");
+    }
+    if (data.labels.length !== data.count) invalid(where, "data.labels", `${data.labels.length} labels`, `${data.count} (data.count)`);
     if (data.dim !== n0) invalid(where, "data.dim", data.dim, `${n0} (the input layer size)`);
     if (data.images.length !== data.count * data.dim) invalid(where, "data.images", `${data.images.length} values`, `${data.count * data.dim}`);
   };
@@ -455,7 +461,14 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     },
     trainEpoch(data, order, onBatch) {
       checkData("trainEpoch", data);
+      if (order === null || typeof order !== "object" || typeof order.length !== "number") {
+        invalid("trainEpoch", "order", order, "a list of example indices (e.g. Uint32Array.from({ length: data.count }, (_, i) => i))");
+      }
       if (order.length > data.count) invalid("trainEpoch", "order", `${order.length} indices`, `at most ${data.count}`);
+      for (let i = 0; i < order.length; i++) {
+        const v = order[i] as number;
+        if (!Number.isInteger(v) || v < 0 || v >= data.count) invalid("trainEpoch", `order[${i}]`, v, `an integer in [0, ${data.count - 1}] (an example of data)`);
+      }
       const B = config.batch;
       const total = Math.floor(order.length / B);
       const s = slot(B);
