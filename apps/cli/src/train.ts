@@ -7,6 +7,7 @@ import {
   checkCombination,
   checkpointTensors,
   createNetwork,
+  createSession,
   createTrainer,
   DYNAMICS,
   loadCheckpoint,
@@ -18,6 +19,7 @@ import {
   type OptimizerState,
   readSafetensorsFile,
   type SafetensorsTensor,
+  type SessionState,
   saveCheckpoint,
   snapshotFromTensors,
   snapshotNetwork,
@@ -377,11 +379,7 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
     inputTransform,
     dtDistribution: dist ? dist.toJSON() : resumed ? resumed.record.dtDistribution : null,
   };
-  if (resumed) {
-    trainer.optimizer.loadState(resumed.optimizer);
-    if (resumed.persistent) trainer.loadPersistentStates(resumed.persistent);
-    say(`resuming ${resumeDir} after epoch ${resumed.state.epochsDone} of ${cfg.epochs}\n`);
-  }
+  if (resumed) say(`resuming ${resumeDir} after epoch ${resumed.state.epochsDone} of ${cfg.epochs}\n`);
   const files = outDir ? resolve(outDir) : null;
   if (files && !resumed) {
     mkdirSync(files, { recursive: true });
@@ -392,84 +390,64 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
   }
 
   const progress = createProgress(io.err, io.isTTY && !json);
-  const metrics: Record<string, unknown>[] = resumed ? [...resumed.state.metrics] : [];
-  const identity = Uint32Array.from({ length: data.train.count }, (_, i) => i);
+  const session = createSession({
+    trainer,
+    data,
+    epochs: cfg.epochs,
+    orderRng,
+    nudgeRng,
+    lrDecay: cfg.lrDecay,
+    shuffle: cfg.shuffle,
+    evalBatch: cfg.evalBatch,
+    ...(resumed ? { resume: resumed.session } : {}),
+    onBatch: (epoch, done, total, secs) =>
+      progress.update(`epoch ${epoch}/${cfg.epochs}  minibatch ${done}/${total}  ${((done * cfg.batch) / secs).toFixed(0)} samples/s`),
+  });
+  const metrics = session.metrics as unknown as readonly Record<string, unknown>[];
   let status = "ok";
   let failure: string | null = null;
-  for (let epoch = (resumed?.state.epochsDone ?? 0) + 1; epoch <= cfg.epochs; epoch++) {
-    const order = cfg.shuffle ? shuffled(identity, orderRng) : identity;
-    const t0 = performance.now();
-    let train: ReturnType<typeof trainer.trainEpoch>;
-    let held: ReturnType<typeof trainer.evaluate>;
-    let test: ReturnType<typeof trainer.evaluate> | null = null;
-    let tTrain = 0;
+  const writeMetrics = () => {
+    if (files) writeFileAtomic(join(files, "metrics.jsonl"), `${metrics.map((m) => JSON.stringify(m)).join("\n")}\n`);
+  };
+  for (;;) {
+    let outcome: ReturnType<typeof session.next>;
     try {
-      train = trainer.trainEpoch(data.train, order, (done, total) =>
-        progress.update(`epoch ${epoch}/${cfg.epochs}  minibatch ${done}/${total}  ${((1000 * done * cfg.batch) / (performance.now() - t0)).toFixed(0)} samples/s`),
-      );
-      tTrain = (performance.now() - t0) / 1000;
+      outcome = session.next();
+    } finally {
       progress.done();
-      // With a validation set the test split is evaluated once, after the last epoch.
-      held = trainer.evaluate(data.validation ?? data.test, { batch: cfg.evalBatch });
-      if (data.validation === null) test = held;
-      else if (epoch === cfg.epochs) test = trainer.evaluate(data.test, { batch: cfg.evalBatch });
-    } catch (e) {
-      progress.done();
-      const err = e as { code?: string; message: string; location?: unknown };
-      if (err.code === "HTS_NON_FINITE_STATE" || err.code === "HTS_NON_FINITE_PARAMETER") {
-        status = "diverged";
-        failure = err.message;
-        const line = { epoch, status, nonFinite: true, error: err.message, location: err.location ?? null };
-        metrics.push(line);
-        if (files) writeFileAtomic(join(files, "metrics.jsonl"), metrics.map((m) => JSON.stringify(m)).join("\n") + "\n");
-        break;
-      }
-      throw e;
     }
-    const tEval = (performance.now() - t0) / 1000 - tTrain;
-    const line: Record<string, unknown> = {
-      epoch,
-      lr: [...trainer.optimizer.lr],
-      trainAccuracy: train.accuracy,
-      trainCost: train.cost,
-      ...(data.validation ? { validationAccuracy: held.accuracy, validationCost: held.cost } : {}),
-      testAccuracy: test ? test.accuracy : null,
-      testCost: test ? test.cost : null,
-      freeResidual: train.freeResidual,
-      freeStepSize: train.freeStepSize,
-      freeSteps: train.freeSteps,
-      testFreeResidual: held.freeResidual,
-      trainSeconds: tTrain,
-      evalSeconds: tEval,
-      samplesPerSecond: train.examples / tTrain,
-      nonFinite: false,
-    };
-    metrics.push(line);
-    if (data.validation) markBest(metrics);
-    const heldText = data.validation ? `validation ${fmtPct(held.accuracy)}${test ? `  test ${fmtPct(test.accuracy)}` : ""}` : `test ${fmtPct(held.accuracy)}`;
+    if (outcome.status === "done") break;
+    if (outcome.status === "diverged") {
+      status = "diverged";
+      failure = outcome.record.error;
+      writeMetrics();
+      break;
+    }
+    const line = outcome.record;
+    const heldText = data.validation
+      ? `validation ${fmtPct(line.validationAccuracy as number)}${line.testAccuracy !== null ? `  test ${fmtPct(line.testAccuracy)}` : ""}`
+      : `test ${fmtPct(line.testAccuracy as number)}`;
     say(
-      `epoch ${epoch}/${cfg.epochs}  train ${fmtPct(train.accuracy)} (free phase, running)  ${heldText}  cost ${train.cost.toFixed(4)}  residual ${train.freeResidual.toExponential(2)}  ${tTrain.toFixed(1)}s (${(line.samplesPerSecond as number).toFixed(0)} samples/s) + eval ${tEval.toFixed(1)}s\n`,
+      `epoch ${line.epoch}/${cfg.epochs}  train ${fmtPct(line.trainAccuracy)} (free phase, running)  ${heldText}  cost ${line.trainCost.toFixed(4)}  residual ${line.freeResidual.toExponential(2)}  ${line.trainSeconds.toFixed(1)}s (${line.samplesPerSecond.toFixed(0)} samples/s) + eval ${line.evalSeconds.toFixed(1)}s\n`,
     );
-    if (cfg.lrDecay !== 1) trainer.optimizer.setLearningRates(trainer.optimizer.lr.map((r) => r * cfg.lrDecay));
     if (files) {
-      writeFileAtomic(join(files, "metrics.jsonl"), metrics.map((m) => JSON.stringify(m)).join("\n") + "\n");
+      writeMetrics();
       // One read-back of the weights serves both files.
       const snap = snapshotNetwork(network);
-      await saveCheckpoint(join(files, "model.safetensors"), snap, { ...record, epochsDone: epoch, minibatches: trainer.minibatches });
+      await saveCheckpoint(join(files, "model.safetensors"), snap, { ...record, epochsDone: line.epoch, minibatches: trainer.minibatches });
       // Everything --resume needs, in one file written atomically: a kill at any moment
       // leaves either the previous epoch's checkpoint or this one.
-      const opt = trainer.optimizer.saveState();
+      const st = session.state();
       const tensors: Record<string, SafetensorsTensor> = { ...checkpointTensors(snap) };
-      for (const [k, v] of Object.entries(opt.tensors)) tensors[`optimizer.${k}`] = { dtype: "F32", shape: [v.length], data: v };
-      const kept = trainer.persistentStates();
-      if (kept) tensors["persistent.states"] = { dtype: "F32", shape: [kept.length], data: kept };
+      for (const [k, v] of Object.entries(st.optimizer.tensors)) tensors[`optimizer.${k}`] = { dtype: "F32", shape: [v.length], data: v };
+      if (st.persistent) tensors["persistent.states"] = { dtype: "F32", shape: [st.persistent.length], data: st.persistent };
       const state: ResumeState = {
-        epochsDone: epoch,
-        minibatches: trainer.minibatches,
-        orderRng: orderRng.getState(),
-        nudgeRng: nudgeRng.getState(),
-        optimizer: { name: opt.name, step: opt.step, lr: [...opt.lr] },
-        metrics,
+        epochsDone: st.epochsDone,
+        minibatches: st.minibatches,
+        orderRng: st.orderRng,
+        nudgeRng: st.nudgeRng as RngState,
+        optimizer: { name: st.optimizer.name, step: st.optimizer.step, lr: [...st.optimizer.lr] },
+        metrics: st.metrics as unknown as Record<string, unknown>[],
       };
       await writeSafetensorsFile(join(files, "checkpoint.safetensors"), tensors, { format: "hts-ep-train-state/1", config: JSON.stringify(record), state: JSON.stringify(state) });
     }
@@ -497,17 +475,6 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
 }
 
 const RUN_FILES = ["config.json", "metrics.jsonl", "model.safetensors", "checkpoint.safetensors"];
-
-/** Marks the epoch of highest validation accuracy (the first of equals) with `best: true`. */
-function markBest(metrics: Record<string, unknown>[]): void {
-  let bestAt = -1;
-  metrics.forEach((m, i) => {
-    delete m.best;
-    const v = m.validationAccuracy;
-    if (typeof v === "number" && (bestAt < 0 || v > (metrics[bestAt]?.validationAccuracy as number))) bestAt = i;
-  });
-  if (bestAt >= 0) (metrics[bestAt] as Record<string, unknown>).best = true;
-}
 
 /** The training state saved after every epoch for --resume. */
 interface ResumeState {
@@ -561,17 +528,14 @@ async function readResume(dir: string, argv: readonly string[], a: ReturnType<ty
   }
   const snapshot = snapshotFromTensors(net, file);
   const optimizer: OptimizerState = { ...state.optimizer, tensors: optTensors };
-  return { config, record, state, snapshot, optimizer, persistent };
-}
-
-/** A seeded Fisher-Yates permutation of `items` (a copy). */
-function shuffled(items: Uint32Array, rng: { int(min: number, max: number): number }): Uint32Array {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = rng.int(0, i);
-    const t = out[i] as number;
-    out[i] = out[j] as number;
-    out[j] = t;
-  }
-  return out;
+  const session: SessionState = {
+    epochsDone: state.epochsDone,
+    minibatches: state.minibatches,
+    orderRng: state.orderRng,
+    nudgeRng: state.nudgeRng,
+    optimizer,
+    persistent,
+    metrics: state.metrics as unknown as SessionState["metrics"],
+  };
+  return { config, record, state, snapshot, session };
 }
