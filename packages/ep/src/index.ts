@@ -60,6 +60,6 @@ export type {
   SafetensorsTensor,
 } from "./safetensors.js";
 export { checkCombination, createTrainer, NUDGES } from "./trainer.js";
-export type { BatchResult, CreateTrainerOptions, EpochStats, Estimate, EvalStats, LabeledData, Nudge, Trainer, TrainerConfig } from "./trainer.js";
+export type { BatchResult, CreateTrainerOptions, EpochStats, Estimate, EvalStats, LabeledData, Nudge, RelaxationStep, Trainer, TrainerConfig } from "./trainer.js";
 export { createSession, markBest, shuffledOrder } from "./session.js";
 export type { DivergedRecord, EpochOutcome, EpochRecord, Session, SessionData, SessionOptions, SessionState } from "./session.js";

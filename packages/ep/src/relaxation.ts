@@ -40,6 +40,12 @@ export interface RelaxOptions {
   readonly tolerance?: number;
   /** Compute the final residual (one more evaluation of the energy's gradient; default true). */
   readonly residual?: boolean;
+  /**
+   * Called after every step with the step number (1-based); it may read the state, or ask
+   * for {@link Relaxer.residual}, the energy or the cost (each a read-back). Leave it out on
+   * the hot path: without it a step reads nothing back.
+   */
+  readonly onStep?: (step: number) => void;
 }
 
 /** Options of the {@link Relaxer} constructor. */
@@ -250,9 +256,11 @@ export class Relaxer {
     const tol = options.tolerance ?? 0;
     let taken = 0;
     let residual = Number.NaN;
+    const onStep = options.onStep;
     for (let t = 1; t <= steps; t++) {
       this.#step(beta);
       taken = t;
+      onStep?.(t);
       if (tol > 0) {
         residual = this.residual(beta);
         if (residual < tol) break;

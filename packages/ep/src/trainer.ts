@@ -54,6 +54,30 @@ export interface CreateTrainerOptions {
   readonly nudgeRng?: Rng;
   /** Minibatches already trained (when resuming from a checkpoint; default 0). */
   readonly minibatches?: number;
+  /**
+   * Observes the relaxation step by step (for plots and stability analyses): called after
+   * every step of every phase of training, evaluation and prediction. Off the hot path
+   * when absent; each getter of the step reads back.
+   */
+  readonly onStep?: (step: RelaxationStep) => void;
+}
+
+/** One relaxation step, as {@link CreateTrainerOptions.onStep} sees it. */
+export interface RelaxationStep {
+  /** `free`, `nudged` or `nudged-negative`. */
+  readonly phase: string;
+  /** 1-based step within the phase. */
+  readonly step: number;
+  /** The signed beta of the phase (0 for the free phase). */
+  readonly beta: number;
+  /** The dt-free residual of the state (reads back). */
+  residual(): number;
+  /** The energy E(s), batch mean (reads back). */
+  energy(): number;
+  /** The cost C at the state's top layer, batch mean (reads back). */
+  cost(): number;
+  /** The state s_1..s_L, read back to the host. */
+  state(): Float64Array[];
 }
 
 /** What one training minibatch did. */
@@ -313,10 +337,27 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     }
   };
 
+  /** The per-step observer of a phase, or undefined (the hot path). */
+  const observe = (s: Slot, phase: string, beta: number): ((step: number) => void) | undefined => {
+    const hook = options.onStep;
+    if (!hook) return undefined;
+    return (step) =>
+      hook({
+        phase,
+        step,
+        beta,
+        residual: () => s.relaxer.residual(beta),
+        energy: () => s.bound.value(s.relaxer.state),
+        cost: () => s.cost.value(s.relaxer.state[L - 1] as Matrix, s.y),
+        state: () => s.relaxer.state.map((m) => Float64Array.from(be.read(m))),
+      });
+  };
+
   const freePhase = (s: Slot, ids: ArrayLike<number> | null, count: number) => {
     start(s, ids, count);
     const restart = () => start(s, ids, count);
-    const r = s.relaxer.relax({ phase: "free", steps: config.t1, beta: 0, tolerance }, restart);
+    const onStep = observe(s, "free", 0);
+    const r = s.relaxer.relax({ phase: "free", steps: config.t1, beta: 0, tolerance, ...(onStep ? { onStep } : {}) }, restart);
     s.relaxer.save(s.free);
     return r;
   };
@@ -383,14 +424,16 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     let beta = config.beta;
     if (config.nudge === "random-sign" && (options.nudgeRng as Rng).uniform() < 0.5) beta = -beta;
     s.relaxer.load(s.free);
-    s.relaxer.relax({ phase: "nudged", steps: config.t2, beta, residual: false }, restartFromFree);
+    const onNudged = observe(s, "nudged", beta);
+    s.relaxer.relax({ phase: "nudged", steps: config.t2, beta, residual: false, ...(onNudged ? { onStep: onNudged } : {}) }, restartFromFree);
     const nudgedTop = s.relaxer.state[L - 1] as Matrix;
     if (config.nudge === "symmetric") {
       s.relaxer.save(s.extra);
       // Read-out: (dC/dtheta(s^beta) + dC/dtheta(s^-beta)) / 2, the first half now.
       if (readoutGrads) s.cost.paramGradient?.(s.extra[L - 1] as Matrix, s.y, readoutGrads, { scale: 0.5 });
       s.relaxer.load(s.free);
-      s.relaxer.relax({ phase: "nudged-negative", steps: config.t2, beta: -beta, residual: false }, restartFromFree);
+      const onNegative = observe(s, "nudged-negative", -beta);
+      s.relaxer.relax({ phase: "nudged-negative", steps: config.t2, beta: -beta, residual: false, ...(onNegative ? { onStep: onNegative } : {}) }, restartFromFree);
       if (readoutGrads) s.cost.paramGradient?.(s.relaxer.state[L - 1] as Matrix, s.y, readoutGrads, { scale: 0.5, accumulate: true });
       // g = (dE/dtheta(s^beta) - dE/dtheta(s^-beta)) / (2 beta)
       s.bound.paramGradient(s.extra, energyGrads, { scale: 1 / (2 * beta) });

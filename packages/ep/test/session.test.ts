@@ -25,7 +25,7 @@ describe("createSession", () => {
     const { session, trainer } = setup();
     const outcomes = [session.next(), session.next(), session.next(), session.next(), session.next()];
     expect(outcomes.map((o) => o.status)).toEqual(["ok", "ok", "ok", "ok", "done"]);
-    const records = session.metrics.map((m) => m as Record<string, unknown>);
+    const records = session.metrics.map((m) => m as unknown as Record<string, unknown>);
     expect(records.map((r) => r.testAccuracy === null)).toEqual([true, true, true, false]);
     expect(records.every((r) => typeof r.validationAccuracy === "number")).toBe(true);
     expect(records.map((r) => (r.lr as number[])[0])).toEqual([0.2, 0.1, 0.05, 0.025]);
@@ -73,5 +73,34 @@ describe("createSession", () => {
     const p = shuffledOrder(Uint32Array.from([0, 1, 2, 3, 4, 5]), createRng(3));
     expect([...p].sort()).toEqual([0, 1, 2, 3, 4, 5]);
     expect(Array.from(shuffledOrder(Uint32Array.from([0, 1, 2, 3, 4, 5]), createRng(3)))).toEqual(Array.from(p));
+  });
+});
+
+describe("onStep: the relaxation step by step", () => {
+  it("sees every step of every phase with its residual, energy and cost; without it nothing changes", () => {
+    const run = (observe: boolean) => {
+      const be = createCpuBackend();
+      const network = createNetwork({ backend: be, sizes: [16, 10, 4], dt: 0.3, weightRng: createRng(5) });
+      const seen: { phase: string; step: number; residual: number; energy: number; cost: number }[] = [];
+      const trainer = createTrainer({
+        network,
+        energy: createEnergy("hopfield"),
+        cost: createCost("mse"),
+        config: { ...config, nudge: "symmetric" },
+        ...(observe ? { onStep: (s) => seen.push({ phase: s.phase, step: s.step, residual: s.residual(), energy: s.energy(), cost: s.cost() }) } : {}),
+      });
+      trainer.trainBatch(data.train.images.subarray(0, 8 * 16), data.train.labels.subarray(0, 8));
+      return { seen, weights: snapshotNetwork(network).W.map((w) => Array.from(w)) };
+    };
+    const a = run(true);
+    const b = run(false);
+    expect(a.weights).toEqual(b.weights);
+    expect(a.seen.map((s) => s.phase).filter((p, i, all) => all.indexOf(p) === i)).toEqual(["free", "nudged", "nudged-negative"]);
+    expect(a.seen.length).toBe(20 + 6 + 6);
+    const free = a.seen.filter((s) => s.phase === "free");
+    // The free phase descends: the energy ends below where it started, and the residual shrinks.
+    expect((free.at(-1) as { energy: number }).energy).toBeLessThan((free[0] as { energy: number }).energy);
+    expect((free.at(-1) as { residual: number }).residual).toBeLessThan((free[0] as { residual: number }).residual);
+    expect(a.seen.every((s) => Number.isFinite(s.cost))).toBe(true);
   });
 });
