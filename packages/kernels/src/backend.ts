@@ -72,6 +72,18 @@ export interface AdamStepOptions {
  *
  * Backends trust the caller's shapes in the hot path: callers allocate every matrix once,
  * with shapes derived from the layer sizes, and validate at their public entry points.
+ *
+ * Aliasing (the same matrix passed as `out` and as an input), the same on every backend:
+ * - element-wise methods (`axpby`, `mul`, `activate`, `activateDerivative`, `softmaxRows`,
+ *   `eulerStep`'s `s` and `v`, `copy`): `out` may be the same matrix as any same-shaped
+ *   input, or as several; the result is bit for bit the one with a separate `out`;
+ * - `gemm`: never; `out` the same matrix as `a` or `b` throws `HTS_INVALID_ARGUMENT` with
+ *   `parameter: "out"` (`a` and `b` may be one matrix);
+ * - `broadcastRows`, `columnSums` and `eulerStep`'s `dt` (a 1 x n vector against a B x n
+ *   matrix): `out` must be another matrix; not checked, the result is unspecified;
+ * - `sgdStep`, `adamStep`: update their state in place; `param`, `grad`, `velocity`, `m` and
+ *   `v` must be distinct matrices (not checked);
+ * - inputs may always alias each other (`mul(a, a, out)`, `dot(a, a)`).
  */
 export interface Backend {
   /** Short name, e.g. `cpu-f32`, `reference-f64`, `gpu`. */
@@ -86,35 +98,41 @@ export interface Backend {
   read(m: Matrix): FloatArray;
   /** Frees `m` (a no-op on the CPU). */
   dispose(m: Matrix): void;
-  /** `dst = src` (same shape). */
+  /** `dst = src` (same shape); `dst` may be `src` (then nothing changes). */
   copy(src: Matrix, dst: Matrix): void;
   /** Sets every entry of `m` to `value`. */
   fill(m: Matrix, value: number): void;
 
-  /** General matrix product `out = alpha op(a) op(b) + beta out`. */
+  /**
+   * General matrix product `out = alpha op(a) op(b) + beta out`. `out` must be a matrix
+   * other than `a` and `b`: aliasing is refused with `HTS_INVALID_ARGUMENT`, `parameter:
+   * "out"` (a product reads whole rows and columns of its factors while writing `out`).
+   * `a` and `b` may be the same matrix.
+   */
   gemm(a: Matrix, b: Matrix, out: Matrix, options?: GemmOptions): void;
-  /** `out[i, :] = v[0, :]` for every row i (v is 1 x out.cols). */
+  /** `out[i, :] = v[0, :]` for every row i (v is 1 x out.cols); `out` must not be `v`. */
   broadcastRows(v: Matrix, out: Matrix): void;
-  /** `out = alpha a + beta b`, element-wise (same shapes; `out` may alias a or b). */
+  /** `out = alpha a + beta b`, element-wise (same shapes); `out` may be `a`, `b` or both. */
   axpby(alpha: number, a: Matrix, beta: number, b: Matrix, out: Matrix): void;
-  /** `out = a (.) b`, element-wise. */
+  /** `out = a (.) b`, element-wise; `out` may be `a`, `b` or both. */
   mul(a: Matrix, b: Matrix, out: Matrix): void;
-  /** `out = rho(x)`. */
+  /** `out = rho(x)`, element-wise; `out` may be `x`. */
   activate(kind: ActivationKind, x: Matrix, out: Matrix): void;
-  /** `out = rho'(x)`; for the hard sigmoid 1 on the closed interval [0, 1], else 0. */
+  /** `out = rho'(x)`; for the hard sigmoid 1 on the closed interval [0, 1], else 0. `out` may be `x`. */
   activateDerivative(kind: ActivationKind, x: Matrix, out: Matrix): void;
-  /** Row-wise softmax. */
+  /** Row-wise softmax; `out` may be `x`. */
   softmaxRows(x: Matrix, out: Matrix): void;
   /**
    * The fused per-neuron explicit Euler step: `out = clip(s + scale dt (.) v)`, with the
-   * 1 x n vector `dt` broadcast over the batch rows.
+   * 1 x n vector `dt` broadcast over the batch rows. `out` may be `s`, `v` or both; it must
+   * not be `dt`.
    */
   eulerStep(s: Matrix, v: Matrix, dt: Matrix, out: Matrix, options?: EulerStepOptions): void;
-  /** `out (1 x n) = alpha * sum over rows of x + beta * out`. */
+  /** `out (1 x n) = alpha * sum over rows of x + beta * out`; `out` must not be `x`. */
   columnSums(x: Matrix, out: Matrix, alpha?: number, beta?: number): void;
-  /** One SGD (optionally momentum, weight decay) step on `param` in place. */
+  /** One SGD (optionally momentum, weight decay) step on `param` in place; `param`, `grad` and `velocity` distinct. */
   sgdStep(param: Matrix, grad: Matrix, velocity: Matrix | null, options: SgdStepOptions): void;
-  /** One Adam step on `param` in place, `m` and `v` its moment estimates. */
+  /** One Adam step on `param` in place, `m` and `v` its moment estimates; all four matrices distinct. */
   adamStep(param: Matrix, grad: Matrix, m: Matrix, v: Matrix, options: AdamStepOptions): void;
 
   /** Sum of all entries (read-back). */

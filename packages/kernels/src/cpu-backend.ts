@@ -9,7 +9,7 @@ import type {
   Precision,
   SgdStepOptions,
 } from "./backend.js";
-import { KernelError } from "./errors.js";
+import { KernelError, refuseGemmAlias } from "./errors.js";
 import { argmaxRowsOf, maxAbsDiffOf } from "./host-arrays.js";
 
 /** A matrix in host memory: the CPU backends expose their typed array as `data`. */
@@ -92,6 +92,7 @@ class CpuBackend implements Backend {
   }
 
   gemm(a: Matrix, b: Matrix, out: Matrix, options: GemmOptions = {}): void {
+    refuseGemmAlias(this.name, a, b, out);
     const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
     const A = dataOf(a);
     const Bd = dataOf(b);

@@ -23,3 +23,18 @@ export class KernelError extends Error {
     this.expected = details.expected;
   }
 }
+
+/**
+ * Refuses a `gemm` whose `out` is one of its factors: a product reads whole rows or columns
+ * of `a` and `b` while it writes `out`, so no backend computes it in place. Cheap (two
+ * identity comparisons), so it stays in the hot path.
+ */
+export function refuseGemmAlias(backend: string, a: object, b: object, out: object): void {
+  if (out !== a && out !== b) return;
+  const which = out === a && out === b ? "a and b" : out === a ? "a" : "b";
+  throw new KernelError(
+    "HTS_INVALID_ARGUMENT",
+    `${backend}.gemm: out must be a matrix other than a and b, got the same matrix as ${which}; give the product a separate out`,
+    { parameter: "out", value: which, expected: "a matrix other than a and b" },
+  );
+}

@@ -7,7 +7,7 @@ import type {
   Matrix,
   SgdStepOptions,
 } from "./backend.js";
-import { KernelError } from "./errors.js";
+import { KernelError, refuseGemmAlias } from "./errors.js";
 import { maxAbsDiffOf } from "./host-arrays.js";
 
 // The parts of gpu.js 2.24.1 used here, typed locally (the package's own declarations
@@ -127,8 +127,9 @@ const DERIVATIVE: Readonly<Record<ActivationKind, string>> = {
  * The gpu.js backend. Every matrix is a float32 texture that stays on the GPU; each compute
  * method runs one or a few fragment-shader kernels (gpu.js pipeline mode) that read input
  * textures and render a new output texture, which replaces the old one of `out`. Because
- * outputs are never rendered into a texture that is being read, every method may alias
- * `out` with an input. Only `read` and the reductions read back, and the reductions
+ * outputs are never rendered into a texture that is being read, every aliasing that the
+ * Backend contract allows works without a temporary (gemm refuses aliasing anyway, as on
+ * every backend, see backend.ts). Only `read` and the reductions read back, and the reductions
  * reduce each row on the GPU and read back one float per row.
  *
  * Kernels are compiled once per operation and shape (EP uses a handful of shapes) and
@@ -259,6 +260,7 @@ class GpuJsBackend implements GpuBackend {
   }
 
   gemm(a: Matrix, b: Matrix, out: Matrix, options: GemmOptions = {}): void {
+    refuseGemmAlias(this.name, a, b, out);
     const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
     const k = transA ? a.rows : a.cols;
     const av = transA ? "a[p][y]" : "a[y][p]";

@@ -38,7 +38,11 @@ export function seededUniform(seed: number): () => number {
  * Runs every primitive of the `Backend` interface on `backend` (yours included) and on the
  * float64 reference backend with the same inputs (rounded to float32, EP-like shapes, a
  * third of the left factors zero as with sparse pixels), and compares the results:
- * |got - ref| <= rtol (1 + |ref|), times sqrt(k) for sums of k terms. Returns a report
+ * |got - ref| <= rtol (1 + |ref|), times sqrt(k) for sums of k terms. It also checks the
+ * aliasing contract of `Backend` (checks named `alias ...`): each element-wise method with
+ * `out` the same matrix as an input, for every allowed pattern, and the in-place sequences
+ * of `@hts/energy` and `@hts/ep`, must give exactly what a separate `out` gives; `gemm` with
+ * `out` aliasing `a` or `b` must throw `HTS_INVALID_ARGUMENT` with `parameter: "out"`. Returns a report
  * instead of throwing: `expect(checkBackend(mine).ok).toBe(true)`. Async, so that a backend
  * whose reads complete later (a GPU) is awaited between checks.
  */
@@ -179,5 +183,150 @@ export async function checkBackend(backend: Backend, options: CheckBackendOption
     be.fill(f, 0.5);
     return be.sum(o) + be.sum(f);
   }, B * n1);
+
+  // The aliasing contract: an element-wise method whose out is one of its inputs gives
+  // exactly (bit for bit) what it gives with a separate out, on this backend. Each case runs
+  // on fresh copies of the inputs; the non-aliased run writes into a new matrix.
+  const exact = (name: string, got: FloatArray, want: FloatArray) => {
+    let at = -1;
+    for (let i = 0; i < want.length && at < 0; i++) if (!Object.is(got[i], want[i])) at = i;
+    const ok = got.length === want.length && at < 0;
+    checks.push({ name, ok, detail: ok ? "same as with a separate out" : `entry ${at}: got ${got[at]}, with a separate out ${want[at]}` });
+  };
+  const aliased = (name: string, inputs: readonly Matrix[], run: (args: readonly Matrix[], o: Matrix) => void, alias: readonly number[]) => {
+    try {
+      const fresh = () => inputs.map((m) => backend.matrix(m.rows, m.cols, backend.read(m)));
+      const plain = fresh();
+      const first = plain[alias[0] as number] as Matrix;
+      const sep = backend.matrix(first.rows, first.cols);
+      run(plain, sep);
+      const want = backend.read(sep);
+      const args = fresh();
+      // the aliased inputs are one matrix: the first one named
+      const shared = args[alias[0] as number] as Matrix;
+      const withAlias = args.map((m, i) => (alias.includes(i) ? shared : m));
+      run(withAlias, shared);
+      exact(name, backend.read(shared), want);
+      for (const m of [...plain, ...args, sep]) backend.dispose(m);
+    } catch (e) {
+      checks.push({ name, ok: false, detail: `threw: ${(e as Error).message}` });
+    }
+  };
+  // Non-aliased with a === b, for the out = a = b cases: compare against a separate out of
+  // the same computation on one input.
+  aliased("alias axpby out=a", [s, t], ([a, b], o) => backend.axpby(0.75, a as Matrix, -1.5, b as Matrix, o), [0]);
+  aliased("alias axpby out=b", [t, s], ([b, a], o) => backend.axpby(0.75, a as Matrix, -1.5, b as Matrix, o), [0]);
+  aliased("alias axpby out=a=b", [s], ([a], o) => backend.axpby(0.75, a as Matrix, -1.5, a as Matrix, o), [0]);
+  aliased("alias mul out=a", [s, t], ([a, b], o) => backend.mul(a as Matrix, b as Matrix, o), [0]);
+  aliased("alias mul out=b", [t, s], ([b, a], o) => backend.mul(a as Matrix, b as Matrix, o), [0]);
+  aliased("alias mul out=a=b", [s], ([a], o) => backend.mul(a as Matrix, a as Matrix, o), [0]);
+  for (const kind of ["hard-sigmoid", "sigmoid", "tanh"] as ActivationKind[]) {
+    aliased(`alias activate ${kind} out=x`, [s], ([a], o) => backend.activate(kind, a as Matrix, o), [0]);
+    aliased(`alias activateDerivative ${kind} out=x`, [s], ([a], o) => backend.activateDerivative(kind, a as Matrix, o), [0]);
+  }
+  aliased("alias softmaxRows out=x", [t], ([a], o) => backend.softmaxRows(a as Matrix, o), [0]);
+  for (const [label, opts] of [["clip", { scale: -1, clip: [0, 1] as const }], ["no clip", {}]] as const) {
+    aliased(`alias eulerStep (${label}) out=s`, [s, t, dt], ([a, v, d], o) => backend.eulerStep(a as Matrix, v as Matrix, d as Matrix, o, opts), [0]);
+    aliased(`alias eulerStep (${label}) out=v`, [t, s, dt], ([v, a, d], o) => backend.eulerStep(a as Matrix, v as Matrix, d as Matrix, o, opts), [0]);
+    aliased(`alias eulerStep (${label}) out=s=v`, [s, dt], ([a, d], o) => backend.eulerStep(a as Matrix, a as Matrix, d as Matrix, o, opts), [0]);
+  }
+  aliased("alias copy dst=src", [s], ([a], o) => backend.copy(a as Matrix, o), [0]);
+  // The same passes one after another with nothing read back in between (a deferred queue
+  // sees them together), in place on one matrix against a fresh out at every step.
+  aliased("alias chain (activate, mul, axpby, eulerStep, softmaxRows) in place", [s, t, dt, s], ([a, v, d, c], o) => {
+    const x = a as Matrix;
+    const y = v as Matrix;
+    const z = c as Matrix;
+    const steps: ((i: Matrix, r: Matrix) => void)[] = [
+      (i, r) => backend.activateDerivative("hard-sigmoid", i, r),
+      (i, r) => backend.mul(i, y, r),
+      (i, r) => backend.axpby(1, z, -1, i, r),
+      (i, r) => backend.eulerStep(i, y, d as Matrix, r, { scale: 0.5, clip: [0, 1] }),
+      (i, r) => backend.activate("sigmoid", i, r),
+      (i, r) => backend.axpby(1, i, -1, z, r),
+      (i, r) => backend.eulerStep(z, i, d as Matrix, r),
+      (i, r) => backend.softmaxRows(i, r),
+    ];
+    if (o === x) {
+      for (const step of steps) step(o, o);
+      return;
+    }
+    // separate outs: each step reads the previous step's result into a new matrix
+    let cur = backend.matrix(x.rows, x.cols, backend.read(x));
+    for (const step of steps) {
+      const next = backend.matrix(x.rows, x.cols);
+      step(cur, next);
+      backend.dispose(cur);
+      cur = next;
+    }
+    backend.copy(cur, o);
+    backend.dispose(cur);
+  }, [0]);
+  // The two sequences @hts/energy and @hts/ep issue in place at every relaxation step (a
+  // deferred backend may fuse them): the gradient rule n <- s - rho'(s) (.) n with its Euler
+  // step, and the leaky rule w <- rho(w) - s with its Euler step; both against separate outs.
+  const sequence = (name: string, run: (inPlace: boolean, st: Matrix, n: Matrix, d: Matrix, next: Matrix) => void) => {
+    try {
+      const results: FloatArray[] = [];
+      for (const inPlace of [false, true]) {
+        const st = backend.matrix(B, n1, backend.read(s));
+        const nn = backend.matrix(B, n1, backend.read(t));
+        const d = backend.matrix(1, n1, backend.read(dt));
+        const next = backend.matrix(B, n1);
+        run(inPlace, st, nn, d, next);
+        results.push(backend.read(next));
+        for (const m of [st, nn, d, next]) backend.dispose(m);
+      }
+      exact(name, results[1] as FloatArray, results[0] as FloatArray);
+    } catch (e) {
+      checks.push({ name, ok: false, detail: `threw: ${(e as Error).message}` });
+    }
+  };
+  sequence("alias sequence gradient rule (mul(da, n, n), axpby(1, s, -1, n, n), eulerStep)", (inPlace, st, n, d, next) => {
+    const da = backend.matrix(B, n1);
+    const t1 = inPlace ? n : backend.matrix(B, n1);
+    const t2 = inPlace ? n : backend.matrix(B, n1);
+    for (let step = 0; step < 3; step++) {
+      backend.copy(t, n); // the step's sums (a product in @hts/energy), overwritten in place below
+      backend.activateDerivative("hard-sigmoid", st, da);
+      backend.mul(da, n, t1);
+      backend.axpby(1, st, -1, t1, t2);
+      backend.eulerStep(st, t2, d, next, { scale: -1, clip: [0, 1] });
+      backend.copy(next, st);
+    }
+    for (const m of inPlace ? [da] : [da, t1, t2]) backend.dispose(m);
+  });
+  sequence("alias sequence leaky rule (activate(w, w), axpby(1, w, -1, s, w), eulerStep)", (inPlace, st, w, d, next) => {
+    const t1 = inPlace ? w : backend.matrix(B, n1);
+    const t2 = inPlace ? w : backend.matrix(B, n1);
+    for (let step = 0; step < 3; step++) {
+      backend.activate("sigmoid", w, t1);
+      backend.axpby(1, t1, -1, st, t2);
+      backend.eulerStep(st, t2, d, next);
+      backend.copy(next, st);
+      backend.copy(next, w);
+    }
+    if (!inPlace) for (const m of [t1, t2]) backend.dispose(m);
+  });
+  // gemm never computes in place: out the same matrix as a or b is refused, naming `out`.
+  for (const [label, run] of [
+    ["out=a", (q: Matrix, r: Matrix) => backend.gemm(q, r, q)],
+    ["out=b", (q: Matrix, r: Matrix) => backend.gemm(r, q, q)],
+    ["out=a=b", (q: Matrix) => backend.gemm(q, q, q, { transB: true })],
+  ] as const) {
+    const q = backend.matrix(n1, n1, values(n1 * n1));
+    const r = backend.matrix(n1, n1, values(n1 * n1));
+    let detail = "not refused";
+    try {
+      run(q, r);
+      backend.read(q);
+    } catch (e) {
+      const err = e as { code?: unknown; parameter?: unknown; message?: unknown };
+      detail = err.code === "HTS_INVALID_ARGUMENT" && err.parameter === "out" ? "" : `threw ${String(err.code)} (parameter ${String(err.parameter)}): ${String(err.message)}`;
+    }
+    checks.push({ name: `alias gemm ${label} refused`, ok: detail === "", detail: detail === "" ? "refused: HTS_INVALID_ARGUMENT, parameter out" : detail });
+    backend.dispose(q);
+    backend.dispose(r);
+  }
   return { ok: checks.every((c) => c.ok), checks };
 }

@@ -8,7 +8,7 @@ import type {
   Matrix,
   SgdStepOptions,
 } from "./backend.js";
-import { KernelError } from "./errors.js";
+import { KernelError, refuseGemmAlias } from "./errors.js";
 import { argmaxRowsOf } from "./host-arrays.js";
 import { KERNELS_WASM, KERNELS_WASM_SHARED } from "./wasm/kernels-wasm.generated.js";
 import {
@@ -710,6 +710,7 @@ class WasmBackend implements Backend {
   }
 
   gemm(a: Matrix, b: Matrix, out: Matrix, options: GemmOptions = {}): void {
+    refuseGemmAlias(this.name, a, b, out);
     const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
     const A = a as WasmMatrix;
     const B = b as WasmMatrix;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ActivationKind, Backend, FloatArray, Matrix, Precision } from "../src/index.js";
 import { createCpuBackend, createReferenceBackend, createWasmBackend, wasmUnavailableReason } from "../src/index.js";
+import { checkBackend } from "../src/testing.js";
 import { gpuBackendForSuite } from "./gpu-env.js";
 import { randomValues, seededUniform } from "./helpers.js";
 
@@ -346,6 +347,18 @@ function conformanceSuite(create: () => Backend): void {
       expect(Array.from(got)).toEqual(Array.from(ref.argmaxRows(mRef)));
       expect(Array.from(got.subarray(0, 5))).toEqual([2, 2, 2, 2, 2]);
     });
+  });
+
+  // The aliasing contract of backend.ts, through the kit a user runs on their own backend:
+  // every element-wise method with out = an input (each allowed pattern, and a chain of them
+  // with nothing read back in between) gives exactly what it gives with a separate out, and
+  // gemm with out = a or b is refused with HTS_INVALID_ARGUMENT naming out.
+  it("the aliasing contract (checkBackend from @hts/kernels/testing)", async () => {
+    const report = await checkBackend(be);
+    const alias = report.checks.filter((c) => c.name.startsWith("alias "));
+    expect(alias.length).toBe(26);
+    expect(alias.filter((c) => !c.ok)).toEqual([]);
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   });
 }
 
