@@ -4,7 +4,7 @@
  * Training through it gives the same weights as the backend it wraps, and the counts show
  * that one minibatch reads back a few values per phase, not one per relaxation step.
  */
-import { loadEmbedded } from "@hts/datasets";
+import { loadEmbedded } from "@hts/datasets/node";
 import { createRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import { createNetwork, createTrainer, snapshotNetwork } from "@hts/ep";

@@ -5,7 +5,7 @@
  * energy through the public `Energy` interface, passes the gradient checks of
  * `@hts/energy/testing`, and trains without any change to the trainer.
  */
-import { loadEmbedded } from "@hts/datasets";
+import { loadEmbedded } from "@hts/datasets/node";
 import { createRng } from "@hts/distributions";
 import { type BoundEnergy, type Energy, hopfieldEnergy } from "@hts/energy";
 import { checkEnergy } from "@hts/energy/testing";

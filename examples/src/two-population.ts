@@ -5,7 +5,7 @@
  * It implements the `Distribution` interface, passes the package's conformance kit, and
  * trains a network through the public API.
  */
-import { loadEmbedded } from "@hts/datasets";
+import { loadEmbedded } from "@hts/datasets/node";
 import { clamp, createRng, type Distribution, lognormal, type Rng } from "@hts/distributions";
 import { checkDistribution } from "@hts/distributions/testing";
 import { createCost, createEnergy } from "@hts/energy";

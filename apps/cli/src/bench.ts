@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadEmbedded } from "@hts/datasets";
+import { loadEmbedded } from "@hts/datasets/node";
 import { createRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import { createNetwork, createTrainer, type Trainer } from "@hts/ep";

@@ -1,6 +1,6 @@
-import { applyInputTransform, checkInputTransform, loadDataset } from "@hts/datasets";
+import { applyInputTransform, checkInputTransform, loadDataset } from "@hts/datasets/node";
 import { createCost, createEnergy } from "@hts/energy";
-import { createTrainer, DYNAMICS, loadCheckpoint, networkFromSnapshot, ORDERS } from "@hts/ep";
+import { createTrainer, DYNAMICS, loadCheckpoint, networkFromSnapshot, ORDERS } from "@hts/ep/node";
 import { createBackend } from "@hts/kernels";
 import { choice, formatHelp, int, num, type OptionTable, type ParsedArgs, parseCommand, str } from "./args.js";
 import type { Io } from "./io.js";

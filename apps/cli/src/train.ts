@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { applyInputTransform, type DataSplit, type Dataset, fitInputTransform, holdOut, INPUT_MODES, type InputMode, type InputTransform, loadDataset } from "@hts/datasets";
+import { applyInputTransform, type DataSplit, type Dataset, fitInputTransform, holdOut, INPUT_MODES, type InputMode, type InputTransform, loadDataset } from "@hts/datasets/node";
 import { clamp, createDistribution, createRng, type Distribution, type RngState, restoreRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import {
@@ -24,7 +24,7 @@ import {
   snapshotFromTensors,
   snapshotNetwork,
   writeSafetensorsFile,
-} from "@hts/ep";
+} from "@hts/ep/node";
 import { type BackendPreference, createBackend } from "@hts/kernels";
 import { choice, formatHelp, type HelpGroups, int, num, numList, type OptionTable, parseCommand, str } from "./args.js";
 import { type Io, isNonEmptyDir, writeFileAtomic } from "./io.js";

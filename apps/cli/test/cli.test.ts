@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensorsFile } from "@hts/ep";
+import { readSafetensorsFile } from "@hts/ep/node";
 import { describe, expect, it } from "vitest";
 import { hts, idxFolder, tempDir } from "./helpers.js";
 

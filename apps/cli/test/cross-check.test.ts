@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readSafetensorsFile } from "@hts/ep";
+import { readSafetensorsFile } from "@hts/ep/node";
 // "CI is set": the project's one switch that turns a missing oracle from a skip into a failure.
 import { gpuRequired as oracleRequired } from "@hts/kernels/gpu-testing";
 import { describe, expect, it } from "vitest";

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadEmbedded, writeIdx } from "@hts/datasets";
+import { loadEmbedded, writeIdx } from "@hts/datasets/node";
 import { describe, expect, it } from "vitest";
 import { hts, tempDir } from "./helpers.js";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { readSafetensorsFile } from "@hts/ep";
+import { readSafetensorsFile } from "@hts/ep/node";
 import { gpuForTests, gpuRequired } from "@hts/kernels/gpu-testing";
 import { describe, expect, it } from "vitest";
 import { hts, tempDir } from "./helpers.js";

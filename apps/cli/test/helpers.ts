@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadEmbedded, writeIdx } from "@hts/datasets";
+import { loadEmbedded, writeIdx } from "@hts/datasets/node";
 import { runCli } from "../src/index.js";
 
 /** Runs the CLI in-process and captures its output. */

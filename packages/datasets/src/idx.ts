@@ -1,4 +1,3 @@
-import { gunzipSync, gzipSync } from "node:zlib";
 import { DatasetError } from "./errors.js";
 
 /** An array decoded from an IDX file: its dimensions and its unsigned bytes. */
@@ -40,7 +39,9 @@ function plural(n: number, word: string): string {
  *
  * Layout: two zero bytes, a type byte (only `0x08`, unsigned byte, is accepted), the
  * number of dimensions `d`, then `d` big-endian u32 sizes, then the values. Data that
- * starts with the gzip signature `1f 8b` is inflated first, whatever the file name.
+ * starts with the gzip signature `1f 8b` is inflated first, whatever the file name, by the
+ * `parseIdx` of `@hts/datasets/node`; the root's `parseIdx` refuses it (`HTS_DATA_FORMAT`):
+ * inflate it first with {@link gunzipBytes}.
  *
  * @param bytes - The file's content, raw or gzip-compressed.
  * @param file - The file's name or path, used in error messages only.
@@ -52,6 +53,14 @@ function plural(n: number, word: string): string {
  *   `HTS_INVALID_ARGUMENT` if `bytes` is not a `Uint8Array`.
  */
 export function parseIdx(bytes: Uint8Array, file: string, options: ParseIdxOptions = {}): IdxArray {
+  return parseIdxWith(undefined, bytes, file, options);
+}
+
+/** @internal A synchronous gzip inflater or deflater (the Node entry passes node:zlib's). */
+export type GzipFn = (bytes: Uint8Array) => Uint8Array;
+
+/** @internal {@link parseIdx} with the gzip inflater to use (none at the platform-neutral root). */
+export function parseIdxWith(gunzip: GzipFn | undefined, bytes: Uint8Array, file: string, options: ParseIdxOptions = {}): IdxArray {
   if (!(bytes instanceof Uint8Array)) {
     throw new DatasetError("HTS_INVALID_ARGUMENT", `parseIdx: ${file}: bytes must be a Uint8Array`, {
       file,
@@ -70,8 +79,15 @@ export function parseIdx(bytes: Uint8Array, file: string, options: ParseIdxOptio
   }
   let buf = bytes;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    if (gunzip === undefined) {
+      throw new DatasetError(
+        "HTS_DATA_FORMAT",
+        `parseIdx: ${file}: gzip-compressed data; inflate it first with gunzipBytes (async, platform-neutral), or use parseIdx from @hts/datasets/node`,
+        { file, parameter: "gzip", expected: "raw IDX data (the root entry does not inflate synchronously)" },
+      );
+    }
     try {
-      buf = new Uint8Array(gunzipSync(buf));
+      buf = new Uint8Array(gunzip(buf));
     } catch (cause) {
       const why = cause instanceof Error ? cause.message : String(cause);
       throw new DatasetError("HTS_DATA_FORMAT", `parseIdx: ${file}: broken gzip data (${why})`, {
@@ -143,7 +159,8 @@ export function parseIdx(bytes: Uint8Array, file: string, options: ParseIdxOptio
 }
 
 /**
- * Encodes unsigned bytes as an IDX file (type `0x08`), optionally gzip-compressed; the
+ * Encodes unsigned bytes as an IDX file (type `0x08`), optionally gzip-compressed (gzip only
+ * from `@hts/datasets/node`); the
  * inverse of {@link parseIdx}, for tests and tools.
  *
  * @param array - The values, row-major; plain numbers must be integers in [0, 255].
@@ -156,6 +173,23 @@ export function writeIdx(
   dims: readonly number[],
   gzip = false,
 ): Uint8Array {
+  return writeIdxWith(undefined, array, dims, gzip);
+}
+
+/** @internal {@link writeIdx} with the gzip deflater to use (none at the platform-neutral root). */
+export function writeIdxWith(
+  gzipSync: GzipFn | undefined,
+  array: Uint8Array | readonly number[],
+  dims: readonly number[],
+  gzip = false,
+): Uint8Array {
+  if (gzip && gzipSync === undefined) {
+    throw new DatasetError("HTS_INVALID_ARGUMENT", "writeIdx: gzip is only available from @hts/datasets/node", {
+      parameter: "gzip",
+      value: gzip,
+      expected: "false (or writeIdx from @hts/datasets/node)",
+    });
+  }
   if (!Array.isArray(dims) || dims.length > 255) {
     throw new DatasetError("HTS_INVALID_ARGUMENT", "writeIdx: dims must be an array of at most 255 sizes", {
       parameter: "dims",
@@ -202,5 +236,5 @@ export function writeIdx(
       out[headerLength + i] = v;
     }
   }
-  return gzip ? new Uint8Array(gzipSync(out)) : out;
+  return gzip && gzipSync ? new Uint8Array(gzipSync(out)) : out;
 }

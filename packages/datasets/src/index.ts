@@ -1,15 +1,11 @@
-export { EMBEDDED_COUNT, loadEmbedded } from "./embedded.js";
+export { EMBEDDED_COUNT, embeddedFromBytes } from "./embedded.js";
 export type { EmbeddedOptions } from "./embedded.js";
 export { DatasetError } from "./errors.js";
 export type { DatasetErrorCode, DatasetErrorDetails } from "./errors.js";
 export { parseIdx, writeIdx } from "./idx.js";
 export type { IdxArray, ParseIdxOptions } from "./idx.js";
-export { IDX_FILES, loadIdxFolder } from "./idx-folder.js";
-export type { IdxFolderOptions } from "./idx-folder.js";
-export { loadDataset } from "./load-dataset.js";
-export type { LoadDatasetOptions } from "./load-dataset.js";
-export { loadMnist } from "./mnist.js";
-export type { MnistOptions } from "./mnist.js";
+export { gunzipBytes, IDX_FILES, idxSplitFromBytes } from "./idx-split.js";
+export type { IdxFileBytes, IdxFolderOptions } from "./idx-split.js";
 export { oneHot } from "./one-hot.js";
 export { mulberry32, seededPermutation } from "./shuffle.js";
 export type { Dataset, DataSplit } from "./types.js";

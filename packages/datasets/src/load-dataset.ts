@@ -1,4 +1,4 @@
-import { loadEmbedded } from "./embedded.js";
+import { loadEmbedded } from "./embedded-node.js";
 import { DatasetError } from "./errors.js";
 import { loadIdxFolder } from "./idx-folder.js";
 import { loadMnist } from "./mnist.js";

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { EMBEDDED_COUNT, loadEmbedded } from "../src/index.js";
+import { EMBEDDED_COUNT } from "../src/index.js";
+import { loadEmbedded } from "../src/node.js";
 import { expectRejects } from "./helpers.js";
 
 // Class counts of the first 10,000 labels of the MNIST training set (train-labels-idx1-ubyte).

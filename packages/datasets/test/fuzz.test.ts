@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DatasetError, parseIdx, writeIdx } from "../src/index.js";
+import { DatasetError } from "../src/index.js";
+import { parseIdx, writeIdx } from "../src/node.js";
 
 /** Property tests of the IDX parser: any bytes either parse or fail with a DatasetError, never anything else. */
 describe("IDX parser fuzz", () => {

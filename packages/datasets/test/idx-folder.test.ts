@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IDX_FILES, loadIdxFolder, writeIdx } from "../src/index.js";
+import { IDX_FILES } from "../src/index.js";
+import { loadIdxFolder, writeIdx } from "../src/node.js";
 import { expectRejects } from "./helpers.js";
 
 const ROWS = 3;

@@ -1,6 +1,7 @@
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { DatasetError, parseIdx, writeIdx } from "../src/index.js";
+import { DatasetError } from "../src/index.js";
+import { parseIdx, writeIdx } from "../src/node.js";
 
 // A 2 x 2 x 3 unsigned-byte array written out by hand from the IDX description:
 // 00 00 | 08 (unsigned byte) | 03 (dimensions) | 00000002 | 00000002 | 00000003 | 12 values.

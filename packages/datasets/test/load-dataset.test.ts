@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { IDX_FILES, loadDataset, writeIdx } from "../src/index.js";
+import { IDX_FILES } from "../src/index.js";
+import { loadDataset, writeIdx } from "../src/node.js";
 import { expectRejects } from "./helpers.js";
 
 describe("loadDataset", () => {

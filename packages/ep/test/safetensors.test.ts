@@ -2,14 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CheckpointError,
-  decodeSafetensors,
-  encodeSafetensors,
-  readSafetensorsFile,
-  type SafetensorsTensor,
-  writeSafetensorsFile,
-} from "../src/safetensors.js";
+import { readSafetensorsFile, writeSafetensorsFile } from "../src/node.js";
+import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "../src/safetensors.js";
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const concat = (...parts: (Uint8Array | number[])[]) => Uint8Array.from(parts.flatMap((p) => Array.from(p)));
