@@ -297,7 +297,8 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
   const readoutCost = createCost(cfg.cost).readout;
   const base = createRng(cfg.seed);
   const dtRng = base.jump();
-  const orderRng = resumed ? restoreRng(resumed.state.orderRng) : dtRng.jump();
+  // On --resume the session restores the order generator from the saved state.
+  const orderRng = dtRng.jump();
   const nudgeRng = resumed ? restoreRng(resumed.state.nudgeRng) : dtRng.jump().jump();
   let network: Network;
   if (resumed) {

@@ -1,5 +1,5 @@
 import { DatasetError } from "./errors.js";
-import { type IdxArray, parseIdx } from "./idx.js";
+import { brokenGzip, type IdxArray, parseIdx } from "./idx.js";
 import { BYTE_TO_UNIT, checkSize } from "./split.js";
 import type { Dataset, DataSplit } from "./types.js";
 
@@ -111,13 +111,7 @@ export async function gunzipBytes(bytes: Uint8Array, file: string): Promise<Uint
     const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DS("gzip"));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch (cause) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    throw new DatasetError("HTS_DATA_FORMAT", `gunzipBytes: ${file}: broken gzip data (${why})`, {
-      file,
-      parameter: "gzip",
-      value: why,
-      expected: "a complete gzip stream",
-    });
+    throw brokenGzip("gunzipBytes", file, cause);
   }
 }
 

@@ -59,6 +59,17 @@ export function parseIdx(bytes: Uint8Array, file: string, options: ParseIdxOptio
 /** @internal A synchronous gzip inflater or deflater (the Node entry passes node:zlib's). */
 export type GzipFn = (bytes: Uint8Array) => Uint8Array;
 
+/** @internal The error for gzip data that does not inflate (`fn` names the caller). */
+export function brokenGzip(fn: string, file: string, cause: unknown): DatasetError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return new DatasetError("HTS_DATA_FORMAT", `${fn}: ${file}: broken gzip data (${why})`, {
+    file,
+    parameter: "gzip",
+    value: why,
+    expected: "a complete gzip stream",
+  });
+}
+
 /** @internal {@link parseIdx} with the gzip inflater to use (none at the platform-neutral root). */
 export function parseIdxWith(gunzip: GzipFn | undefined, bytes: Uint8Array, file: string, options: ParseIdxOptions = {}): IdxArray {
   if (!(bytes instanceof Uint8Array)) {
@@ -89,13 +100,7 @@ export function parseIdxWith(gunzip: GzipFn | undefined, bytes: Uint8Array, file
     try {
       buf = new Uint8Array(gunzip(buf));
     } catch (cause) {
-      const why = cause instanceof Error ? cause.message : String(cause);
-      throw new DatasetError("HTS_DATA_FORMAT", `parseIdx: ${file}: broken gzip data (${why})`, {
-        file,
-        parameter: "gzip",
-        value: why,
-        expected: "a complete gzip stream",
-      });
+      throw brokenGzip("parseIdx", file, cause);
     }
   }
   if (buf.length < 4) {
