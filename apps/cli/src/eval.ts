@@ -1,6 +1,6 @@
 import { applyInputTransform, checkInputTransform, loadDataset } from "@hts/datasets/node";
 import { createCost, createEnergy } from "@hts/energy";
-import { createTrainer, DYNAMICS, loadCheckpoint, networkFromSnapshot, ORDERS } from "@hts/ep/node";
+import { createEvaluator, DYNAMICS, loadCheckpoint, networkFromSnapshot, ORDERS } from "@hts/ep/node";
 import { createBackend } from "@hts/kernels";
 import { choice, formatHelp, int, num, type OptionTable, type ParsedArgs, parseCommand, str } from "./args.js";
 import type { Io } from "./io.js";
@@ -63,15 +63,9 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   if (cost.readout !== (network.readout !== null)) {
     throw new UsageError("cost", `--cost ${cost.name}: ${model} ${network.readout ? "has a read-out (Wout), which only --cost ce uses" : "has no read-out (Wout), which --cost ce needs"}`);
   }
-  const layers = network.params.W.length + (network.readout ? 1 : 0);
-  const trainer = createTrainer({
-    network,
-    energy,
-    cost,
-    config: { t1, t2: 1, beta: 1, nudge: "one-sided", dynamics, order, batch: 1, tolerance, optimizer: { name: "sgd", lr: new Array(layers).fill(0) } },
-  });
+  const evaluator = createEvaluator({ network, energy, cost, config: { t1, dynamics, order, tolerance } });
   const t0 = performance.now();
-  const r = trainer.evaluate(data.test, { batch: evalBatch });
+  const r = evaluator.evaluate(data.test, { batch: evalBatch });
   const seconds = (performance.now() - t0) / 1000;
   say(
     `${data.source}: test accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.examples} examples, cost ${r.cost.toFixed(4)}, free residual ${r.freeResidual.toExponential(2)}, ${seconds.toFixed(1)}s\n`,

@@ -57,7 +57,10 @@ export type {
   SafetensorsInput,
   SafetensorsTensor,
 } from "./safetensors.js";
-export { checkCombination, createTrainer, NUDGES } from "./trainer.js";
-export type { BatchResult, CreateTrainerOptions, EpochStats, Estimate, EvalStats, LabeledData, Nudge, RelaxationStep, Trainer, TrainerConfig } from "./trainer.js";
+export { checkCombination } from "./combination.js";
+export { createEvaluator, evaluate } from "./evaluate.js";
+export type { CreateEvaluatorOptions, EvalStats, Evaluator, InferenceConfig, LabeledData, RelaxationStep } from "./evaluate.js";
+export { createTrainer, NUDGES } from "./trainer.js";
+export type { BatchResult, CreateTrainerOptions, EpochStats, Estimate, Nudge, Trainer, TrainerConfig } from "./trainer.js";
 export { createSession, markBest, shuffledOrder } from "./session.js";
 export type { DivergedRecord, EpochOutcome, EpochRecord, Session, SessionData, SessionOptions, SessionState } from "./session.js";

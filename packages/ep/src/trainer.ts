@@ -1,23 +1,20 @@
 import type { Rng } from "@hts/distributions";
-import { allocParamGradients, allocState, type Cost, type Energy, type NetworkParams, type ParamGradients } from "@hts/energy";
+import { allocParamGradients, type Cost, type Energy, type NetworkParams, type ParamGradients } from "@hts/energy";
 import type { FloatArray, Matrix } from "@hts/kernels";
+import { checkCombination } from "./combination.js";
 import { EpError, invalid } from "./errors.js";
+import { checkData, checkInferenceConfig, type EvalStats, type InferenceSlot, inferenceCore, type LabeledData, type RelaxationStep } from "./evaluate.js";
 import type { Network } from "./network.js";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizer.js";
-import { DYNAMICS, type Dynamics, ORDERS, type Order, Relaxer } from "./relaxation.js";
+import type { Dynamics, Order } from "./relaxation.js";
+
+export { checkCombination } from "./combination.js";
+export type { EvalStats, LabeledData, RelaxationStep } from "./evaluate.js";
 
 /** The nudging variants of SPEC section 4. */
 export const NUDGES = ["one-sided", "random-sign", "symmetric"] as const;
 /** A nudging variant's name. */
 export type Nudge = (typeof NUDGES)[number];
-
-/** Labeled examples: `count` rows of `dim` features (row-major) and a class label each. */
-export interface LabeledData {
-  readonly images: Float32Array;
-  readonly labels: Uint8Array;
-  readonly count: number;
-  readonly dim: number;
-}
 
 /** Settings of the two-phase training. */
 export interface TrainerConfig {
@@ -62,24 +59,6 @@ export interface CreateTrainerOptions {
   readonly onStep?: (step: RelaxationStep) => void;
 }
 
-/** One relaxation step, as {@link CreateTrainerOptions.onStep} sees it. */
-export interface RelaxationStep {
-  /** `free`, `nudged` or `nudged-negative`. */
-  readonly phase: string;
-  /** 1-based step within the phase. */
-  readonly step: number;
-  /** The signed beta of the phase (0 for the free phase). */
-  readonly beta: number;
-  /** The dt-free residual of the state (reads back). */
-  residual(): number;
-  /** The energy E(s), batch mean (reads back). */
-  energy(): number;
-  /** The cost C at the state's top layer, batch mean (reads back). */
-  cost(): number;
-  /** The state s_1..s_L, read back to the host. */
-  state(): Float64Array[];
-}
-
 /** What one training minibatch did. */
 export interface BatchResult {
   /** Predicted class per example, from the free fixed point. */
@@ -120,16 +99,6 @@ export interface EpochStats {
   readonly freeSteps: number;
 }
 
-/** Result of {@link Trainer.evaluate}. */
-export interface EvalStats {
-  readonly examples: number;
-  readonly accuracy: number;
-  readonly cost: number;
-  readonly freeResidual: number;
-  readonly freeStepSize: number;
-  readonly freeSteps: number;
-}
-
 /** Two-phase Equilibrium Propagation on one network. */
 export interface Trainer {
   readonly network: Network;
@@ -164,46 +133,12 @@ function checkConfig(c: TrainerConfig): void {
   const posInt = (name: string, v: unknown, min: number) => {
     if (!Number.isInteger(v) || (v as number) < min) invalid(w, name, v, `an integer >= ${min}`);
   };
-  posInt("t1", c.t1, 1);
+  checkInferenceConfig(w, c);
   posInt("t2", c.t2, 1);
   posInt("batch", c.batch, 1);
   if (typeof c.beta !== "number" || !Number.isFinite(c.beta) || c.beta <= 0) invalid(w, "beta", c.beta, "a finite number > 0");
   if (!NUDGES.includes(c.nudge)) invalid(w, "nudge", c.nudge, NUDGES.join(" | "));
-  if (!DYNAMICS.includes(c.dynamics)) invalid(w, "dynamics", c.dynamics, DYNAMICS.join(" | "));
-  const tol = c.tolerance ?? 0;
-  if (typeof tol !== "number" || !Number.isFinite(tol) || tol < 0) invalid(w, "tolerance", tol, "a finite number >= 0");
-  if (c.order !== undefined && !ORDERS.includes(c.order)) invalid(w, "order", c.order, ORDERS.join(" | "));
   if (c.persistent !== undefined && typeof c.persistent !== "boolean") invalid(w, "persistent", c.persistent, "a boolean");
-}
-
-/**
- * Refuses a combination of components without a theoretical basis: an update rule whose
- * fixed point is not a stationary point of the energy (the energy says so through
- * `checkDynamics`), or a cost with a read-out on a network without one (and the reverse).
- */
-export function checkCombination(energy: Energy, cost: Cost, dynamics: Dynamics, network: Network): void {
-  const combo = `${energy.name} energy + ${energy.activation} + ${dynamics} rule + ${cost.name} cost`;
-  const why = energy.checkDynamics?.(dynamics) ?? null;
-  if (why !== null) {
-    throw new EpError("HTS_UNSOUND_COMBINATION", `${combo} is not sound: ${why}`, { parameter: "dynamics", value: dynamics, expected: "a rule whose fixed point is a stationary point of the energy" });
-  }
-  if (cost.readout && network.readout === null) {
-    throw new EpError("HTS_UNSOUND_COMBINATION", `${combo}: the ${cost.name} cost reads the last relaxed layer through read-out weights, but the network has none (create it with readoutClasses)`, {
-      parameter: "network",
-      value: "no read-out",
-      expected: "a network with a read-out",
-    });
-  }
-  if (!cost.readout && network.readout !== null) {
-    throw new EpError("HTS_UNSOUND_COMBINATION", `${combo}: the network has a read-out, which the ${cost.name} cost does not use (it reads the output layer); create the network without readoutClasses`, {
-      parameter: "network",
-      value: "a read-out",
-      expected: "a network without a read-out",
-    });
-  }
-  if ((network.sizes[network.sizes.length - 1] as number) < 2 && !cost.readout) {
-    invalid("createTrainer", "sizes", network.sizes, "an output layer of at least 2 classes");
-  }
 }
 
 /**
@@ -225,9 +160,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
   if (config.nudge === "random-sign" && options.nudgeRng === undefined) {
     invalid("createTrainer", "nudgeRng", undefined, "an Rng for random-sign nudging");
   }
-  const n0 = sizes[0] as number;
   const L = sizes.length - 1;
-  const nTop = sizes[L] as number;
   const classes = network.classes;
   const readout = network.readout;
   // The optimizer sees the read-out as one more weight layer (n_L x classes).
@@ -239,59 +172,14 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
   const grads: ParamGradients = allocParamGradients(be, paramSizes);
   const energyGrads: ParamGradients = { W: grads.W.slice(0, L), b: grads.b.slice(0, L) };
   const readoutGrads = readout ? { W: grads.W[L] as Matrix, b: grads.b[L] as Matrix } : null;
-  const tolerance = config.tolerance ?? 0;
-  const rate = energy.rate === undefined ? energy.activation : energy.rate;
+  const core = inferenceCore(options);
+  const { slot, upload, observe, gather } = core;
+  const n0 = sizes[0] as number;
   const persistent = config.persistent ?? false;
   const width = sizes.slice(1).reduce((a, n) => a + n, 0);
   let store: Float32Array | null = persistent ? new Float32Array(0) : null;
 
-  interface Slot {
-    relaxer: Relaxer;
-    bound: ReturnType<Energy["bind"]>;
-    cost: ReturnType<Cost["bind"]>;
-    x: Matrix;
-    y: Matrix;
-    free: Matrix[];
-    extra: Matrix[];
-    xHost: Float32Array;
-    yHost: Float32Array;
-    layerHost: Float32Array[];
-  }
-  const slots = new Map<number, Slot>();
-  const slot = (batch: number): Slot => {
-    let s = slots.get(batch);
-    if (!s) {
-      const bound = energy.bind(be, network.params, batch);
-      const bcost = cost.bind(be, { batch, units: nTop, classes, rate, ...(readout ? { readout } : {}) });
-      s = {
-        relaxer: new Relaxer({ backend: be, energy: bound, cost: bcost, dt: network.dt, dynamics: config.dynamics, activation: energy.activation, sizes, order: config.order ?? "sync" }),
-        bound,
-        cost: bcost,
-        x: be.matrix(batch, n0),
-        y: be.matrix(batch, classes),
-        free: allocState(be, sizes, batch),
-        extra: allocState(be, sizes, batch),
-        xHost: new Float32Array(batch * n0),
-        yHost: new Float32Array(batch * classes),
-        layerHost: sizes.slice(1).map((n) => new Float32Array(batch * n)),
-      };
-      slots.set(batch, s);
-    }
-    return s;
-  };
-
   let minibatches = options.minibatches ?? 0;
-
-  const upload = (s: Slot, x: Float32Array, labels: ArrayLike<number> | null, count: number) => {
-    be.write(s.x, x);
-    if (labels) {
-      s.yHost.fill(0);
-      for (let i = 0; i < count; i++) s.yHost[i * classes + (labels[i] as number)] = 1;
-      be.write(s.y, s.yHost);
-    }
-    s.bound.setInput(s.x);
-    s.relaxer.setTarget(s.y);
-  };
 
   /** Grows the persistent store to hold example `id`. */
   const reserve = (id: number) => {
@@ -303,7 +191,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
   };
 
   /** Starts the free phase: from 0, or from each example's persistent state. */
-  const start = (s: Slot, ids: ArrayLike<number> | null, count: number) => {
+  const start = (s: InferenceSlot, ids: ArrayLike<number> | null, count: number) => {
     if (store === null || ids === null) {
       s.relaxer.reset();
       return;
@@ -324,7 +212,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
   };
 
   /** Keeps each example's free state for its next visit. */
-  const keep = (s: Slot, ids: ArrayLike<number>, count: number) => {
+  const keep = (s: InferenceSlot, ids: ArrayLike<number>, count: number) => {
     let offset = 0;
     for (let l = 0; l < L; l++) {
       const n = sizes[l + 1] as number;
@@ -335,31 +223,6 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
       }
       offset += n;
     }
-  };
-
-  /** The per-step observer of a phase, or undefined (the hot path). */
-  const observe = (s: Slot, phase: string, beta: number): ((step: number) => void) | undefined => {
-    const hook = options.onStep;
-    if (!hook) return undefined;
-    return (step) =>
-      hook({
-        phase,
-        step,
-        beta,
-        residual: () => s.relaxer.residual(beta),
-        energy: () => s.bound.value(s.relaxer.state),
-        cost: () => s.cost.value(s.relaxer.state[L - 1] as Matrix, s.y),
-        state: () => s.relaxer.state.map((m) => Float64Array.from(be.read(m))),
-      });
-  };
-
-  const freePhase = (s: Slot, ids: ArrayLike<number> | null, count: number) => {
-    start(s, ids, count);
-    const restart = () => start(s, ids, count);
-    const onStep = observe(s, "free", 0);
-    const r = s.relaxer.relax({ phase: "free", steps: config.t1, beta: 0, tolerance, ...(onStep ? { onStep } : {}) }, restart);
-    s.relaxer.save(s.free);
-    return r;
   };
 
   const checkParams = () => {
@@ -412,7 +275,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     const B = config.batch;
     const s = slot(B);
     upload(s, x, labels, B);
-    const free = freePhase(s, ids ?? null, B);
+    const free = core.freePhase(s, () => start(s, ids ?? null, B));
     if (store !== null && ids !== undefined) keep(s, ids, B);
     const top = s.free[L - 1] as Matrix;
     const predictions = be.argmaxRows(s.cost.scores(top));
@@ -456,24 +319,6 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
     return r;
   };
 
-  const gather = (data: LabeledData, order: ArrayLike<number> | null, from: number, count: number, s: Slot, labels: Uint8Array, ids: Uint32Array) => {
-    for (let i = 0; i < count; i++) {
-      const idx = order ? (order[from + i] as number) : from + i;
-      s.xHost.set(data.images.subarray(idx * n0, (idx + 1) * n0), i * n0);
-      labels[i] = data.labels[idx] as number;
-      ids[i] = idx;
-    }
-  };
-
-  const checkData = (where: string, data: LabeledData) => {
-    if (data === null || typeof data !== "object" || !(data.images instanceof Float32Array) || !(data.labels instanceof Uint8Array)) {
-      invalid(where, "data", data === null || typeof data !== "object" ? data : "an object without Float32Array images and Uint8Array labels", "{ images: Float32Array, labels: Uint8Array, count, dim }");
-    }
-    if (data.labels.length !== data.count) invalid(where, "data.labels", `${data.labels.length} labels`, `${data.count} (data.count)`);
-    if (data.dim !== n0) invalid(where, "data.dim", data.dim, `${n0} (the input layer size)`);
-    if (data.images.length !== data.count * data.dim) invalid(where, "data.images", `${data.images.length} values`, `${data.count * data.dim}`);
-  };
-
   return {
     network,
     config,
@@ -503,7 +348,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
       store = states.slice();
     },
     trainEpoch(data, order, onBatch) {
-      checkData("trainEpoch", data);
+      checkData("trainEpoch", data, n0);
       if (order === null || typeof order !== "object" || typeof order.length !== "number") {
         invalid("trainEpoch", "order", order, "a list of example indices (e.g. Uint32Array.from({ length: data.count }, (_, i) => i))");
       }
@@ -543,51 +388,7 @@ export function createTrainer(options: CreateTrainerOptions): Trainer {
         freeSteps: total ? stepSum / total : Number.NaN,
       };
     },
-    evaluate(data, evalOptions = {}) {
-      checkData("evaluate", data);
-      const EB = Math.min(evalOptions.batch ?? 1000, Math.max(1, data.count));
-      if (!Number.isInteger(EB) || EB < 1) invalid("evaluate", "batch", EB, "a positive integer");
-      const labels = new Uint8Array(EB);
-      const ids = new Uint32Array(EB);
-      let correct = 0;
-      let costSum = 0;
-      let resSum = 0;
-      let stepSizeSum = 0;
-      let stepSum = 0;
-      let batches = 0;
-      for (let from = 0; from < data.count; from += EB) {
-        const count = Math.min(EB, data.count - from);
-        // A last partial batch gets its own (once allocated) work space.
-        const s = slot(count);
-        gather(data, null, from, count, s, labels, ids);
-        upload(s, s.xHost, labels, count);
-        const r = freePhase(s, null, count);
-        const top = s.free[L - 1] as Matrix;
-        const pred = be.argmaxRows(s.cost.scores(top));
-        for (let i = 0; i < count; i++) if (pred[i] === labels[i]) correct++;
-        costSum += s.cost.value(top, s.y) * count;
-        resSum += r.residual;
-        stepSizeSum += r.stepSize;
-        stepSum += r.steps;
-        batches++;
-      }
-      return {
-        examples: data.count,
-        accuracy: data.count ? correct / data.count : Number.NaN,
-        cost: data.count ? costSum / data.count : Number.NaN,
-        freeResidual: batches ? resSum / batches : Number.NaN,
-        freeStepSize: batches ? stepSizeSum / batches : Number.NaN,
-        freeSteps: batches ? stepSum / batches : Number.NaN,
-      };
-    },
-    predict(x, count) {
-      if (!Number.isInteger(count) || count < 1 || x.length !== count * n0) {
-        invalid("predict", "x", `${x.length} values for ${count} rows`, `${count} x ${n0} values`);
-      }
-      const s = slot(count);
-      upload(s, x, null, count);
-      freePhase(s, null, count);
-      return be.argmaxRows(s.cost.scores(s.free[L - 1] as Matrix));
-    },
+    evaluate: core.evaluate,
+    predict: core.predict,
   };
 }

@@ -41,6 +41,7 @@ const BLOCKS: Record<string, BlockPlace> = {
 const NOT_RUN: (BlockPlace & { why: string })[] = [
   { heading: "Network", why: "the Network interface, a declaration" },
   { heading: "Trainer", why: "the TrainerConfig interface, a declaration" },
+  { heading: "Evaluation on its own", why: "a fragment: backend, bytes, energy, cost and test are the reader's (test/evaluate.test.ts runs the evaluator)" },
   { heading: "Seeds and determinism", why: "a fragment: `seed` is the command line's --seed" },
 ];
 
