@@ -3,7 +3,7 @@ import { createCost, createEnergy } from "@hts/energy";
 import { createEvaluator, DYNAMICS, loadCheckpoint, networkFromSnapshot, ORDERS } from "@hts/ep/node";
 import { createBackend } from "@hts/kernels";
 import { choice, formatHelp, int, num, type OptionTable, type ParsedArgs, parseCommand, str } from "./args.js";
-import type { Io } from "./io.js";
+import { type Io, writeFileAtomic } from "./io.js";
 import { DATA_OPTIONS, MODEL_OPTIONS } from "./options.js";
 import { UsageError } from "./usage-error.js";
 
@@ -11,6 +11,7 @@ const EVAL_OPTIONS: OptionTable = {
   model: { type: "string", value: "FILE", help: "A safetensors checkpoint written by hts train (required)." },
   ...DATA_OPTIONS,
   ...MODEL_OPTIONS,
+  predictions: { type: "string", value: "FILE", help: "Also write the predicted class of every test example, one per line in data order, to FILE." },
 };
 
 const SUMMARY = `Evaluate a trained network: relax the free phase (T1 steps, beta = 0) on each test
@@ -67,6 +68,16 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   const t0 = performance.now();
   const r = evaluator.evaluate(data.test, { batch: evalBatch });
   const seconds = (performance.now() - t0) / 1000;
+  const predictionsFile = str(a, "predictions");
+  if (predictionsFile) {
+    const lines: number[] = [];
+    const { images, count, dim } = data.test;
+    for (let from = 0; from < count; from += evalBatch) {
+      const n = Math.min(evalBatch, count - from);
+      lines.push(...evaluator.predict(images.subarray(from * dim, (from + n) * dim), n));
+    }
+    writeFileAtomic(predictionsFile, `${lines.join("\n")}\n`);
+  }
   say(
     `${data.source}: test accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.examples} examples, cost ${r.cost.toFixed(4)}, free residual ${r.freeResidual.toExponential(2)}, ${seconds.toFixed(1)}s\n`,
   );
