@@ -27,12 +27,18 @@ export interface CheckDistributionOptions {
    * (default 6: a false alarm about once in 10^9 runs for a correct sampler).
    */
   readonly sigmas?: number;
+  /**
+   * Require every draw to be > 0, as a time step must be (default true). Turn it off only
+   * for a distribution that is never used for dt, or is clamped later by its user.
+   */
+  readonly positive?: boolean;
 }
 
 /**
  * Runs the package's invariants on any {@link Distribution}, yours included: every draw is
- * finite; draws respect the distribution's clamp; the sample mean matches the declared
- * `mean` (when it declares one and a finite `sd`); the same seed gives bit-identical draws,
+ * finite and > 0 (a time step; `positive: false` turns this off); draws respect the
+ * distribution's clamp; the sample mean and sd match the declared `mean` and `sd` (when it
+ * declares both, the sd finite); the same seed gives bit-identical draws,
  * in float64 and float32 arrays alike; `toJSON()` is plain JSON and, for the built-in
  * names, rebuilds a distribution that draws the same values. Returns a report rather than
  * throwing, so it fits any test runner: `expect(checkDistribution(d).ok).toBe(true)`.
@@ -55,6 +61,16 @@ export function checkDistribution(dist: Distribution, options: CheckDistribution
   const bad = a.findIndex((v) => !Number.isFinite(v));
   add("finite", bad < 0, bad < 0 ? `${draws} finite draws` : `draw ${bad} is ${a[bad]}`);
 
+  if (options.positive ?? true) {
+    const neg = a.findIndex((v) => !(v > 0));
+    const count = neg < 0 ? 0 : a.reduce((n, v) => n + (v > 0 ? 0 : 1), 0);
+    add(
+      "positive",
+      neg < 0,
+      neg < 0 ? `all ${draws} draws > 0 (usable as time steps)` : `${count} of ${draws} draws are <= 0 (draw ${neg} = ${a[neg]}): a time step must be > 0; clamp the distribution (clamp(d, { min: 1e-3, max: 0.5 }))`,
+    );
+  }
+
   if (dist.clamp) {
     const { min, max } = dist.clamp;
     const out = a.findIndex((v) => v < min || v > max);
@@ -67,6 +83,20 @@ export function checkDistribution(dist: Distribution, options: CheckDistribution
     const m = s / draws;
     const allowed = (sigmas * dist.sd) / Math.sqrt(draws) + 1e-12;
     add("mean", Math.abs(m - dist.mean) <= allowed, `sample mean ${m} vs declared ${dist.mean} (allowed ±${allowed.toPrecision(3)})`);
+    // The declared sd: the sample variance against sd^2, within `sigmas` standard errors
+    // of the variance, estimated from the sample's own fourth central moment.
+    let m2 = 0;
+    let m4 = 0;
+    for (const v of a) {
+      const d = (v - m) * (v - m);
+      m2 += d;
+      m4 += d * d;
+    }
+    m2 /= draws;
+    m4 /= draws;
+    const se = Math.sqrt(Math.max(m4 - m2 * m2, 0) / draws);
+    const allowedVar = sigmas * se + 1e-12 + 1e-9 * dist.sd * dist.sd;
+    add("sd", Math.abs(m2 - dist.sd * dist.sd) <= allowedVar, `sample sd ${Math.sqrt(m2)} vs declared ${dist.sd} (variance ${m2} vs ${dist.sd * dist.sd}, allowed ±${allowedVar.toPrecision(3)})`);
   }
 
   const b = sample();

@@ -39,8 +39,17 @@ const twoPoint: Distribution = {
 };
 // readme:interface:end
 
+// readme:kit:begin
+import { checkDistribution } from "../src/testing.js";
+
+const report = checkDistribution(twoPoint, { draws: 20_000 });
+console.log(report.ok); // true
+console.log(report.checks.map((c) => c.name).join(", ")); // finite, positive, mean, sd, reproducible, float32, json
+// readme:kit:end
+
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { createDistribution } from "../src/index.js";
 
 function region(text: string, tag: string): string {
   const begin = text.indexOf(`// readme:${tag}:begin\n`);
@@ -51,7 +60,7 @@ function region(text: string, tag: string): string {
 function readmeBlock(readme: string, heading: string): string {
   const section = readme.slice(readme.indexOf(`## ${heading}`));
   const start = section.indexOf("```ts\n") + "```ts\n".length;
-  return section.slice(start, section.indexOf("```", start)).trim().replaceAll('"@hts/distributions"', '"../src/index.js"');
+  return section.slice(start, section.indexOf("```", start)).trim().replaceAll('"@hts/distributions"', '"../src/index.js"').replaceAll('"@hts/distributions/testing"', '"../src/testing.js"');
 }
 
 describe("README examples (seed 42)", () => {
@@ -60,6 +69,21 @@ describe("README examples (seed 42)", () => {
     const self = readFileSync(new URL(import.meta.url), "utf8");
     expect(readmeBlock(readme, "Quick start")).toBe(region(self, "quick-start"));
     expect(readmeBlock(readme, "The interface to implement")).toBe(region(self, "interface"));
+    expect(readmeBlock(readme, "Conformance kit")).toBe(region(self, "kit"));
+  });
+
+  it("conformance kit: the two-point distribution passes, with the checks the README names", () => {
+    const kit = region(readFileSync(new URL(import.meta.url), "utf8"), "kit");
+    expect(report.ok).toBe(/console\.log\(report\.ok\); \/\/ (\w+)/.exec(kit)?.[1] === "true");
+    expect(report.checks.map((c) => c.name).join(", ")).toBe(/join\(", "\)\); \/\/ (.+)/.exec(kit)?.[1]);
+  });
+
+  it("conformance kit: an unclamped normal(0.3, 0.5) fails positive, with the README's share of negative draws", () => {
+    const r = checkDistribution(createDistribution("normal", { mean: 0.3, sd: 0.5 }), { draws: 20_000 });
+    expect(r.checks.find((c) => c.name === "positive")?.ok).toBe(false);
+    const share = Number(/(\d+) of 20000 draws are <= 0/.exec(r.checks.find((c) => c.name === "positive")?.detail ?? "")?.[1]) / 20_000;
+    const claimed = Number(/about (\d+) % of its draws/.exec(readFileSync(new URL("../README.md", import.meta.url), "utf8"))?.[1]) / 100;
+    expect(Math.abs(share - claimed)).toBeLessThan(0.01);
   });
 
   it("quick start: two layers inside the clip bounds, summarized, replayed from the JSON record", () => {

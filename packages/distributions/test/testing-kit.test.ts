@@ -10,10 +10,17 @@ describe("@hts/distributions/testing: checkDistribution", () => {
     expect(r.checks.map((c) => c.name)).toContain("clamp");
   });
 
+  it("positive: false lets a distribution that is not a time step through", () => {
+    const r = checkDistribution(createDistribution("normal", { mean: 0.3, sd: 0.5 }), { draws: 20_000, positive: false });
+    expect(r.checks.find((c) => c.name === "positive")).toBeUndefined();
+    expect(r.ok).toBe(true);
+  });
+
   it("checks the declared mean of an unclamped distribution", () => {
     const r = checkDistribution(lognormal({ mean: 0.3, sd: 0.1 }), { draws: 50_000 });
     expect(r.ok).toBe(true);
     expect(r.checks.find((c) => c.name === "mean")?.ok).toBe(true);
+    expect(r.checks.find((c) => c.name === "sd")?.ok).toBe(true);
   });
 
   const broken: [string, Distribution, string][] = [
@@ -31,6 +38,16 @@ describe("@hts/distributions/testing: checkDistribution", () => {
       "a sampler that is not reproducible",
       { name: "clock", params: {}, sample: (_rng, out) => out.map(() => Math.random()) as typeof out, toJSON: () => ({ name: "clock", params: {} }) },
       "reproducible",
+    ],
+    [
+      "a declared sd that is wrong",
+      { name: "narrow", params: {}, mean: 0.3, sd: 0.05, sample: (rng, out) => out.map(() => 0.3 + 0.2 * (rng.uniform() - 0.5)) as typeof out, toJSON: () => ({ name: "narrow", params: {} }) },
+      "sd",
+    ],
+    [
+      "an unclamped normal that draws negative time steps",
+      createDistribution("normal", { mean: 0.3, sd: 0.5 }),
+      "positive",
     ],
     [
       "a sampler that returns NaN",

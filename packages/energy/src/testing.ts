@@ -24,9 +24,13 @@ export interface GradientCheckOptions {
 }
 
 /**
- * Checks an {@link Energy}, yours included, in float64 on the reference backend: the state
- * gradient and the parameter gradients against central finite differences of `value`, on
- * a small random network and minibatch. Returns a report instead of throwing.
+ * Checks an {@link Energy}, yours included, in float64 on the reference backend, on a small
+ * random network and minibatch: the state gradient and the parameter gradients against
+ * central finite differences of `value`; the `drive` the leaky rule uses against the state
+ * gradient (dE/ds_l = s_l - a'(s_l) (.) u_l, a the energy's rate, or the identity when
+ * states are rates); `drive` and `stateGradient` for odd and even layers against their
+ * values for all layers; and `paramGradient`'s `scale` and `accumulate` options. Returns a
+ * report instead of throwing.
  */
 export function checkEnergy(energy: Energy, options: GradientCheckOptions = {}): CheckReport {
   const sizes = options.sizes ?? [5, 4, 3, 2];
@@ -106,6 +110,76 @@ export function checkEnergy(energy: Energy, options: GradientCheckOptions = {}):
     }
   }
   checks.push({ name: "parameter gradient", ok: worst <= tol, detail: `worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}` });
+
+  // The drive the leaky rule uses: for the layered form E = 1/2 sum ||s_l||^2 - Psi(a(s)),
+  // dE/ds_l = s_l - a'(s_l) (.) u_l with a the energy's rate (u_l itself when states are rates).
+  const rate = energy.rate === undefined ? energy.activation : energy.rate;
+  const u = allocState(be, sizes, B);
+  bound.drive(state, u);
+  worst = 0;
+  where = "";
+  state.forEach((sm, l) => {
+    const sv = be.read(sm);
+    const g = be.read(grad[l] as Matrix);
+    const uv = be.read(u[l] as Matrix);
+    let da: ArrayLike<number> = new Float64Array(sv.length).fill(1);
+    if (rate !== null) {
+      const d = be.matrix(sm.rows, sm.cols);
+      be.activateDerivative(rate, sm, d);
+      da = be.read(d);
+    }
+    for (let i = 0; i < sv.length; i++) {
+      const want = (sv[i] as number) - (da[i] as number) * (uv[i] as number);
+      const err = Math.abs(want - (g[i] as number)) / (1 + Math.abs(want));
+      if (!(err <= worst)) {
+        worst = err;
+        where = `layer ${l + 1}, entry ${i}: s - a'(s) u = ${want}, state gradient ${g[i]}`;
+      }
+    }
+  });
+  checks.push({
+    name: "drive",
+    ok: worst <= tol,
+    detail: `state gradient vs s - a'(s) (.) drive (a = ${rate ?? "identity"}): worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}`,
+  });
+
+  // Layer parity: the asked layers equal their values from a call for all layers.
+  const parityErrors: string[] = [];
+  for (const method of ["drive", "stateGradient"] as const) {
+    const full = method === "drive" ? u : grad;
+    for (const parity of ["odd", "even"] as const) {
+      const part = allocState(be, sizes, B);
+      bound[method](state, part, parity);
+      for (let l = 1; l <= part.length; l++) {
+        if ((parity === "odd") !== (l % 2 === 1)) continue;
+        const a = be.read(part[l - 1] as Matrix);
+        const f = be.read(full[l - 1] as Matrix);
+        const i = Array.from(a).findIndex((v, k) => Math.abs(v - (f[k] as number)) > tol * (1 + Math.abs(f[k] as number)));
+        if (i >= 0) parityErrors.push(`${method}(state, out, "${parity}") layer ${l}, entry ${i}: ${a[i]} vs ${f[i]} from "all"`);
+      }
+    }
+  }
+  checks.push({ name: "layer parity", ok: parityErrors.length === 0, detail: parityErrors.length ? (parityErrors[0] as string) : 'drive and stateGradient for "odd" and "even" layers equal their "all" values' });
+
+  // paramGradient's scale and accumulate options.
+  const flat = (g: ReturnType<typeof allocParamGradients>) => [...g.W, ...g.b].flatMap((m) => Array.from(be.read(m)));
+  const plain = flat(grads);
+  const scaled = allocParamGradients(be, sizes);
+  bound.paramGradient(state, scaled, { scale: -2.5 });
+  const acc = allocParamGradients(be, sizes);
+  for (const m of [...acc.W, ...acc.b]) be.write(m, Array.from({ length: m.rows * m.cols }, (_, i) => 0.25 + 0.01 * i));
+  const prior = flat(acc);
+  bound.paramGradient(state, acc, { scale: 2, accumulate: true });
+  const near = (a: number, b: number) => Math.abs(a - b) <= tol * (1 + Math.abs(b));
+  const sBad = flat(scaled).findIndex((v, i) => !near(v, -2.5 * (plain[i] as number)));
+  checks.push({ name: "scale", ok: sBad < 0, detail: sBad < 0 ? "paramGradient({ scale: -2.5 }) is -2.5 times the gradient" : `entry ${sBad}: ${flat(scaled)[sBad]} vs -2.5 x ${plain[sBad]}` });
+  const accFlat = flat(acc);
+  const aBad = accFlat.findIndex((v, i) => !near(v, (prior[i] as number) + 2 * (plain[i] as number)));
+  checks.push({
+    name: "accumulate",
+    ok: aBad < 0,
+    detail: aBad < 0 ? "paramGradient({ scale: 2, accumulate: true }) adds 2 times the gradient to out" : `entry ${aBad}: ${accFlat[aBad]} vs ${prior[aBad]} + 2 x ${plain[aBad]}`,
+  });
   return { ok: checks.every((c) => c.ok), checks };
 }
 

@@ -31,6 +31,7 @@ const BLOCKS: Record<string, BlockPlace> = {
   "quick-start": { heading: "Quick start", index: 0 },
   counted: { heading: "`Energy` and `BoundEnergy`", index: 1 },
   errors: { heading: "Error codes", index: 0 },
+  kits: { heading: "Conformance kits", index: 0 },
 };
 const NOT_RUN: (BlockPlace & { why: string })[] = [
   { heading: "`Energy` and `BoundEnergy`", index: 0, why: "the Energy and BoundEnergy interfaces, declarations" },
@@ -128,6 +129,14 @@ try {
 }
 // readme:errors:end
 
+// readme:kits:begin
+import { squaredError } from "../src/index.js";
+import { checkCost, checkEnergy } from "../src/testing.js";
+
+const energyReport = checkEnergy(hopfieldEnergy()); // ok: state gradient, parameter gradient, drive, layer parity, scale, accumulate
+const costReport = checkCost(squaredError()); // ok: state gradient, scores shape
+// readme:kits:end
+
 printed.stop();
 
 const readme = readText(new URL("../README.md", import.meta.url));
@@ -135,7 +144,20 @@ const self = readText(new URL(import.meta.url));
 
 describe("README examples", () => {
   it("are the code this file runs, and every ts block of the README is accounted for", () => {
-    expectCopiesMatch(readme, self, BLOCKS, NOT_RUN, { "@hts/energy": "../src/index.js" });
+    expectCopiesMatch(readme, self, BLOCKS, NOT_RUN, { "@hts/energy": "../src/index.js", "@hts/energy/testing": "../src/testing.js" });
+  });
+
+  it("conformance kits: the built-ins pass every check the comments name, in that order", () => {
+    const code = region(self, "kits");
+    for (const [anchor, report] of [
+      ["checkEnergy(hopfieldEnergy())", energyReport],
+      ["checkCost(squaredError())", costReport],
+    ] as const) {
+      const claim = comment(code, anchor);
+      expect(claim.startsWith("ok: ")).toBe(true);
+      expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+      expect(report.checks.map((c) => c.name).join(", ")).toBe(claim.slice("ok: ".length));
+    }
   });
 
   // What the README's comments say the quick start prints, read from the copy (equal to the

@@ -45,4 +45,50 @@ describe("@hts/energy/testing", () => {
     expect(r.checks.find((c) => c.name === "state gradient")?.ok).toBe(false);
     expect(r.checks.find((c) => c.name === "parameter gradient")?.ok).toBe(true);
   });
+
+  /** The Hopfield energy with some bound methods replaced. */
+  const broken = (change: (inner: ReturnType<Energy["bind"]>, be: Backend) => Partial<ReturnType<Energy["bind"]>>): Energy => {
+    const base = hopfieldEnergy();
+    return {
+      name: "broken",
+      activation: base.activation,
+      bind(be: Backend, params: NetworkParams, batch: number) {
+        const inner = base.bind(be, params, batch);
+        return {
+          batch,
+          setInput: (x: Matrix) => inner.setInput(x),
+          value: (s) => inner.value(s),
+          drive: (s, out, layers) => inner.drive(s, out, layers),
+          stateGradient: (s, out, layers) => inner.stateGradient(s, out, layers),
+          paramGradient: (s, out, o) => inner.paramGradient(s, out, o),
+          ...change(inner, be),
+        };
+      },
+    };
+  };
+  const BROKEN: [string, Energy, string][] = [
+    [
+      "a drive that leaves out the bias (the leaky rule's fixed point moves; the gradients are right)",
+      broken((inner, be) => ({
+        drive(s, out, layers) {
+          inner.drive(s, out, layers);
+          for (const m of out) be.axpby(1, m, 0.05, m, m);
+        },
+      })),
+      "drive",
+    ],
+    [
+      "a drive that ignores the layers asked for (writes only odd layers whatever is asked)",
+      broken((inner) => ({ drive: (s, out, layers) => inner.drive(s, out, layers === "even" ? "odd" : layers) })),
+      "layer parity",
+    ],
+    ["a parameter gradient that ignores scale", broken((inner) => ({ paramGradient: (s, out, o) => inner.paramGradient(s, out, o?.accumulate ? { accumulate: true } : {}) })), "scale"],
+    ["a parameter gradient that overwrites when asked to accumulate", broken((inner) => ({ paramGradient: (s, out, o) => inner.paramGradient(s, out, { scale: o?.scale ?? 1 }) })), "accumulate"],
+  ];
+  it.each(BROKEN)("checkEnergy fails %s", (_what, energy, check) => {
+    const r = checkEnergy(energy);
+    expect(r.ok).toBe(false);
+    expect(r.checks.find((c) => c.name === check)?.ok).toBe(false);
+    expect(r.checks.find((c) => c.name === "state gradient")?.ok).toBe(true);
+  });
 });
