@@ -27,8 +27,9 @@ export interface GradientCheckOptions {
  * Checks an {@link Energy}, yours included, in float64 on the reference backend, on a small
  * random network and minibatch: the state gradient and the parameter gradients against
  * central finite differences of `value`; the `drive` the leaky rule uses against the state
- * gradient (dE/ds_l = s_l - a'(s_l) (.) u_l, a the energy's rate, or the identity when
- * states are rates); `drive` and `stateGradient` for odd and even layers against their
+ * gradient (dE/ds_l = c_l (s_l - a'(s_l) (.) u_l) with c_l > 0 per layer, a the energy's
+ * rate, or the identity when states are rates: the leaky fixed point s = rho(u) is where the
+ * gradient vanishes); `drive` and `stateGradient` for odd and even layers against their
  * values for all layers; and `paramGradient`'s `scale` and `accumulate` options. Returns a
  * report instead of throwing.
  */
@@ -111,8 +112,10 @@ export function checkEnergy(energy: Energy, options: GradientCheckOptions = {}):
   }
   checks.push({ name: "parameter gradient", ok: worst <= tol, detail: `worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}` });
 
-  // The drive the leaky rule uses: for the layered form E = 1/2 sum ||s_l||^2 - Psi(a(s)),
-  // dE/ds_l = s_l - a'(s_l) (.) u_l with a the energy's rate (u_l itself when states are rates).
+  // The drive the leaky rule uses: for the layered form E = c/2 sum ||s_l||^2 - Psi(a(s)),
+  // dE/ds_l = c_l (s_l - a'(s_l) (.) u_l) with a the energy's rate (the identity when states
+  // are rates) and c_l > 0 one number per layer (1 for the built-ins): then the leaky rule's
+  // fixed point s = rho(u) is where the gradient vanishes.
   const rate = energy.rate === undefined ? energy.activation : energy.rate;
   const u = allocState(be, sizes, B);
   bound.drive(state, u);
@@ -128,19 +131,27 @@ export function checkEnergy(energy: Energy, options: GradientCheckOptions = {}):
       be.activateDerivative(rate, sm, d);
       da = be.read(d);
     }
+    const r = Array.from(sv, (v, i) => v - (da[i] as number) * (uv[i] as number));
+    const rr = r.reduce((acc, v) => acc + v * v, 0);
+    const c = rr > 0 ? r.reduce((acc, v, i) => acc + v * (g[i] as number), 0) / rr : 1;
+    if (!(c > 0)) {
+      worst = Number.POSITIVE_INFINITY;
+      where = `layer ${l + 1}: the state gradient is not a positive multiple of s - a'(s) u (best factor ${c})`;
+      return;
+    }
     for (let i = 0; i < sv.length; i++) {
-      const want = (sv[i] as number) - (da[i] as number) * (uv[i] as number);
+      const want = c * (r[i] as number);
       const err = Math.abs(want - (g[i] as number)) / (1 + Math.abs(want));
       if (!(err <= worst)) {
         worst = err;
-        where = `layer ${l + 1}, entry ${i}: s - a'(s) u = ${want}, state gradient ${g[i]}`;
+        where = `layer ${l + 1}, entry ${i}: ${c === 1 ? "" : `${c.toPrecision(6)} x `}(s - a'(s) u) = ${want}, state gradient ${g[i]}`;
       }
     }
   });
   checks.push({
     name: "drive",
     ok: worst <= tol,
-    detail: `state gradient vs s - a'(s) (.) drive (a = ${rate ?? "identity"}): worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}`,
+    detail: `state gradient vs a positive multiple of s - a'(s) (.) drive (a = ${rate ?? "identity"}): worst relative error ${worst.toExponential(2)}${where ? ` (${where})` : ""}`,
   });
 
   // Layer parity: the asked layers equal their values from a call for all layers.

@@ -68,7 +68,7 @@ describe("@hts/energy/testing", () => {
   };
   const BROKEN: [string, Energy, string][] = [
     [
-      "a drive that leaves out the bias (the leaky rule's fixed point moves; the gradients are right)",
+      "a drive 5 % too strong (the leaky rule's fixed point moves; the gradients are right)",
       broken((inner, be) => ({
         drive(s, out, layers) {
           inner.drive(s, out, layers);

@@ -65,3 +65,19 @@ export function invalid(where: string, parameter: string, value: unknown, expect
     expected,
   });
 }
+
+/** What a value is, in a few words, for an error message about a missing component. */
+function kindOf(value: unknown): unknown {
+  if (value === null || value === undefined) return value;
+  if (typeof value === "object") return `an object with keys ${Object.keys(value).slice(0, 6).join(", ") || "(none)"}`;
+  return value;
+}
+
+/**
+ * @internal Refuses an options object that is not one, or a component missing or without
+ * the members it needs (`members` are method or field names), with HTS_INVALID_ARGUMENT.
+ */
+export function requireComponent(where: string, parameter: string, value: unknown, members: readonly string[], expected: string): void {
+  const ok = value !== null && typeof value === "object" && members.every((m) => (value as Record<string, unknown>)[m] !== undefined);
+  if (!ok) invalid(where, parameter, kindOf(value), expected);
+}

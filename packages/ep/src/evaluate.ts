@@ -1,7 +1,7 @@
 import { allocState, type Cost, type Energy } from "@hts/energy";
 import type { Matrix } from "@hts/kernels";
 import { checkCombination } from "./combination.js";
-import { invalid } from "./errors.js";
+import { invalid, requireComponent } from "./errors.js";
 import type { Network } from "./network.js";
 import { DYNAMICS, type Dynamics, ORDERS, type Order, Relaxer } from "./relaxation.js";
 
@@ -98,9 +98,17 @@ export function checkInferenceConfig(where: string, c: InferenceConfig): void {
   if (typeof c !== "object" || c === null) invalid(where, "config", c, "an object with t1 and dynamics");
   if (!Number.isInteger(c.t1) || c.t1 < 1) invalid(where, "t1", c.t1, "an integer >= 1");
   if (!DYNAMICS.includes(c.dynamics)) invalid(where, "dynamics", c.dynamics, DYNAMICS.join(" | "));
-  const tol = c.tolerance ?? 0;
-  if (typeof tol !== "number" || !Number.isFinite(tol) || tol < 0) invalid(where, "tolerance", tol, "a finite number >= 0");
+  const tol = c.tolerance;
+  if (tol !== undefined && (typeof tol !== "number" || !Number.isFinite(tol) || tol < 0)) invalid(where, "tolerance", tol, "a finite number >= 0 (or absent: 0)");
   if (c.order !== undefined && !ORDERS.includes(c.order)) invalid(where, "order", c.order, ORDERS.join(" | "));
+}
+
+/** @internal Refuses options without a network, an energy or a cost (a name instead of a component, say). */
+export function checkComponents(where: string, options: { readonly network: Network; readonly energy: Energy; readonly cost: Cost }): void {
+  requireComponent(where, "options", options, [], "an object { network, energy, cost, config }");
+  requireComponent(where, "network", options.network, ["backend", "sizes", "params", "dt"], "a Network (createNetwork or networkFromSnapshot)");
+  requireComponent(where, "energy", options.energy, ["bind", "activation"], 'an Energy (e.g. createEnergy("hopfield") or hopfieldEnergy() from @hts/energy)');
+  requireComponent(where, "cost", options.cost, ["bind", "readout"], 'a Cost (e.g. createCost("mse") or squaredError() from @hts/energy)');
 }
 
 /** @internal Validates labeled data against the input layer size. */
@@ -262,7 +270,7 @@ export function inferenceCore(options: CreateEvaluatorOptions) {
  * ```
  */
 export function createEvaluator(options: CreateEvaluatorOptions): Evaluator {
-  if (options === null || typeof options !== "object") invalid("createEvaluator", "options", options, "{ network, energy, cost, config }");
+  checkComponents("createEvaluator", options);
   checkInferenceConfig("createEvaluator", options.config);
   checkCombination(options.energy, options.cost, options.config.dynamics, options.network);
   const core = inferenceCore(options);

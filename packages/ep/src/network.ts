@@ -2,7 +2,7 @@ import type { Distribution, Rng } from "@hts/distributions";
 import { sampleLayers } from "@hts/distributions";
 import { type NetworkParams, type ReadoutParams, validateSizes } from "@hts/energy";
 import type { Backend, Matrix } from "@hts/kernels";
-import { EpError, invalid } from "./errors.js";
+import { EpError, invalid, requireComponent } from "./errors.js";
 
 /**
  * A layered network on a backend: parameters (W_l as n_{l-1} x n_l, b_l as 1 x n_l) and
@@ -99,6 +99,9 @@ function dtVectors(sizes: readonly number[], spec: DtSpec, rng: Rng | undefined)
  * drawn row-major from `weightRng`, zero biases, and dt per neuron of layers 1..L.
  */
 export function createNetwork(options: CreateNetworkOptions): Network {
+  requireComponent("createNetwork", "options", options, [], "an object { backend, sizes, dt, weightRng, dtRng? }");
+  requireComponent("createNetwork", "backend", options.backend, ["matrix", "gemm"], "a Backend (e.g. createCpuBackend(), or createBackend() from @hts/kernels)");
+  if (typeof options.weightRng?.uniform !== "function") invalid("createNetwork", "weightRng", options.weightRng, "an Rng (createRng(seed) from @hts/distributions)");
   const { backend, sizes } = options;
   validateSizes(sizes, "createNetwork");
   const k = options.readoutClasses;
@@ -125,6 +128,8 @@ export function createNetwork(options: CreateNetworkOptions): Network {
 
 /** Creates a network on `backend` from host tensors (a checkpoint, say), validating shapes. */
 export function networkFromSnapshot(backend: Backend, snap: NetworkSnapshot): Network {
+  requireComponent("networkFromSnapshot", "backend", backend, ["matrix", "gemm"], "a Backend (e.g. createCpuBackend(), or createBackend() from @hts/kernels)");
+  requireComponent("networkFromSnapshot", "snapshot", snap, ["sizes", "W", "b", "dt"], "a NetworkSnapshot { sizes, W, b, dt } (snapshotNetwork, or decodeCheckpoint(bytes).snapshot)");
   const { sizes } = snap;
   validateSizes(sizes, "networkFromSnapshot");
   const L = sizes.length - 1;

@@ -130,8 +130,14 @@ export function markBest(metrics: readonly (EpochRecord | DivergedRecord)[]): vo
 
 /** Creates a training session (nothing runs until {@link Session.next}). */
 export function createSession(options: SessionOptions): Session {
-  const { trainer, data } = options;
   const where = "createSession";
+  if (options === null || typeof options !== "object") invalid(where, "options", options, "an object { trainer, data, epochs, orderRng }");
+  if (typeof options.trainer?.trainEpoch !== "function") invalid(where, "trainer", options.trainer, "a Trainer (createTrainer)");
+  if (options.data === null || typeof options.data !== "object" || options.data.train === undefined || options.data.test === undefined) {
+    invalid(where, "data", options.data, "{ train, test, validation? } of labeled data");
+  }
+  if (typeof options.orderRng?.int !== "function") invalid(where, "orderRng", options.orderRng, "an Rng (createRng(seed) from @hts/distributions)");
+  const { trainer, data } = options;
   if (!Number.isInteger(options.epochs) || options.epochs < 1) invalid(where, "epochs", options.epochs, "an integer >= 1");
   const lrDecay = options.lrDecay ?? 1;
   if (!(Number.isFinite(lrDecay) && lrDecay > 0)) invalid(where, "lrDecay", lrDecay, "a finite number > 0");

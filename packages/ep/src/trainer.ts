@@ -3,7 +3,7 @@ import { allocParamGradients, type Cost, type Energy, type NetworkParams, type P
 import type { FloatArray, Matrix } from "@hts/kernels";
 import { checkCombination } from "./combination.js";
 import { EpError, invalid } from "./errors.js";
-import { checkData, checkInferenceConfig, type EvalStats, type InferenceSlot, inferenceCore, type LabeledData, type RelaxationStep } from "./evaluate.js";
+import { checkComponents, checkData, checkInferenceConfig, type EvalStats, type InferenceSlot, inferenceCore, type LabeledData, type RelaxationStep } from "./evaluate.js";
 import type { Network } from "./network.js";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizer.js";
 import type { Dynamics, Order } from "./relaxation.js";
@@ -152,6 +152,7 @@ function checkConfig(c: TrainerConfig): void {
  * gradients, so any {@link Energy} trains without changes here.
  */
 export function createTrainer(options: CreateTrainerOptions): Trainer {
+  checkComponents("createTrainer", options);
   const { network, energy, cost, config } = options;
   const be = network.backend;
   const sizes = network.sizes;
