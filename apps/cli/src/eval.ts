@@ -55,6 +55,26 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
     testSize: int(a, "test-size", 1),
     resolveFrom: import.meta.dirname,
   });
+  // The embedded digits are one pool split by --train-size: a test split drawn with other
+  // sizes than the model's training run can hold digits it was trained on.
+  const warnings: string[] = [];
+  const dataset = str(a, "dataset") as string;
+  if (dataset === "embedded" && rec.dataset === "embedded") {
+    const trainedOn = await loadDataset("embedded", {
+      trainSize: typeof rec.trainSize === "number" ? rec.trainSize : undefined,
+      testSize: typeof rec.testSize === "number" ? rec.testSize : undefined,
+      resolveFrom: import.meta.dirname,
+    });
+    const seen = new Set(trainedOn.train.indices);
+    const overlap = loaded.test.indices.reduce((n, i) => n + (seen.has(i) ? 1 : 0), 0);
+    if (overlap > 0) {
+      const sizes = `--train-size ${rec.trainSize ?? trainedOn.train.count}${rec.testSize ? ` --test-size ${rec.testSize}` : ""}`;
+      warnings.push(
+        `${overlap} of the ${loaded.test.count} test digits are among the ${trainedOn.train.count} that ${model} was trained (or validated) on; evaluate with its run's ${sizes} for held-out digits`,
+      );
+    }
+  }
+  for (const w of warnings) io.err(`hts eval: warning: ${w}\n`);
   const network = networkFromSnapshot(backend, ck.snapshot);
   if (loaded.test.dim !== network.sizes[0]) {
     throw new UsageError("dataset", `--dataset: ${model} expects ${network.sizes[0]} inputs but the examples have ${loaded.test.dim} pixels`);
@@ -83,7 +103,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   );
   if (json) {
     io.out(
-      `${JSON.stringify({ model, dataSource: data.source, examples: r.examples, testAccuracy: r.accuracy, testCost: r.cost, freeResidual: r.freeResidual, freeSteps: r.freeSteps, t1, dynamics, seconds })}\n`,
+      `${JSON.stringify({ model, dataSource: data.source, examples: r.examples, testAccuracy: r.accuracy, testCost: r.cost, freeResidual: r.freeResidual, freeSteps: r.freeSteps, t1, dynamics, seconds, warnings })}\n`,
     );
   }
   return 0;
