@@ -42,6 +42,8 @@ export type { StudentTOptions, StudentTParams } from "./student-t.js";
 export { DEFAULT_STUDENT_T_NU, studentT } from "./student-t.js";
 export type { DtSummary, SummarizeOptions } from "./summarize.js";
 export { summarize } from "./summarize.js";
+export { clampWarning } from "./clamp-warning.js";
+export type { ClampWarningOptions } from "./clamp-warning.js";
 export type { UniformParams } from "./uniform.js";
 export { uniform } from "./uniform.js";
 export type { WeibullParams } from "./weibull.js";
