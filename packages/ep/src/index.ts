@@ -61,3 +61,5 @@ export { checkCombination, createTrainer, NUDGES } from "./trainer.js";
 export type { BatchResult, CreateTrainerOptions, EpochStats, Estimate, EvalStats, LabeledData, Nudge, RelaxationStep, Trainer, TrainerConfig } from "./trainer.js";
 export { createSession, markBest, shuffledOrder } from "./session.js";
 export type { DivergedRecord, EpochOutcome, EpochRecord, Session, SessionData, SessionOptions, SessionState } from "./session.js";
+export { decodeTrainState, encodeTrainState, TRAIN_STATE_FORMAT } from "./session-state.js";
+export type { TrainState } from "./session-state.js";
