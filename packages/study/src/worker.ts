@@ -23,6 +23,9 @@ const send = (msg: unknown): Promise<void> =>
     process.send(msg, undefined, {}, () => resolveSend());
   });
 
+// A study that was killed leaves nobody to report to: stop at once.
+process.once("disconnect", () => process.exit(1));
+
 process.once("message", async (msg: WorkerRequest) => {
   const started = Date.now();
   const log = (line: string, level: "info" | "error") => void send({ type: "log", line, level });
