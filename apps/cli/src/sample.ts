@@ -1,9 +1,10 @@
 import { createRng, sampleLayers, summarize } from "@hts/distributions";
+import { runDistribution } from "@hts/study";
+import { choice, formatHelp, int, num, numList, type OptionTable, parseCommand, str } from "./args.js";
 import { binDt, dtHistogramSpec, renderSvg } from "./charts.js";
-import { formatHelp, int, num, numList, type OptionTable, parseCommand, str, choice } from "./args.js";
 import { type Io, writeFileAtomic } from "./io.js";
 import { DT_OPTIONS } from "./options.js";
-import { dtDistribution } from "./train.js";
+import { asUsage } from "./train.js";
 import { UsageError } from "./usage-error.js";
 
 const SAMPLE_OPTIONS: OptionTable = {
@@ -39,7 +40,12 @@ export async function sampleCommand(argv: readonly string[], io: Io): Promise<nu
     nu: num(a, "dt-nu", 0, true) as number,
     fromInit: false,
   };
-  const dist = dtDistribution(dtCfg);
+  let dist: ReturnType<typeof runDistribution>;
+  try {
+    dist = runDistribution(dtCfg);
+  } catch (e) {
+    throw asUsage(e);
+  }
   const format = choice(a, "format", ["summary", "json", "csv"]);
   const arch = numList(a, "arch", (n) => Number.isInteger(n) && n >= 1, "positive integers (layer sizes)");
   const sizes = arch ? arch.slice(1) : [int(a, "count", 1, 100_000_000) as number];

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CSV_COLUMNS, collapsed, failedToLearn, jitter, type RunResult, summaryRows } from "../src/study-summary.js";
+import { CSV_COLUMNS } from "@hts/study";
 import { hts, tempDir } from "./helpers.js";
 import { allElements, markGroups, parseCsv, parseXml } from "./parse.js";
 import { MAIN, requireBuild } from "./study-helpers.js";
@@ -207,15 +207,6 @@ describe("hts study, divergence and crashes", () => {
     expect(again.stderr).toMatch(/= 2 run\(s\) in .*; 2 at a time|= 2 run\(s\) in [^;]*; \d at a time/);
     expect(again.stderr).not.toMatch(/already finished/);
   });
-
-  it("a collapse is a drop of more than 10 points below the best so far, or a divergence", () => {
-    const run = (status: "ok" | "diverged", acc: number[]) => ({ config: "c", seed: 0, status, message: null, seconds: 1, epochs: acc.map((a, i) => ({ epoch: i + 1, testAccuracy: a, freeResidual: 0 })) });
-    expect(collapsed(run("ok", [0.5, 0.8, 0.71]))).toBe(false);
-    expect(collapsed(run("ok", [0.5, 0.8, 0.69, 0.9]))).toBe(true);
-    expect(collapsed(run("diverged", [0.5]))).toBe(true);
-    expect(jitter([0.1, 0.5, 0.6, 0.4, 0.45])).toBeCloseTo((0.1 + 0.2 + 0.05) / 3, 12);
-    expect(jitter([0.5])).toBeNull();
-  });
 });
 
 describe("hts study, killed and resumed", () => {
@@ -325,27 +316,5 @@ describe("hts study, bad command lines and study files", () => {
     expect(def).toMatchObject({ preset: "quick", dists: ["constant"], seeds: [3], epochs: 2, trainSize: 400 });
     expect(def.set.lr).toBe("0.2,0.1");
     expect(readJson(join(out, "runs", "constant", "seed-3", "config.json"))).toMatchObject({ lr: [0.2, 0.1], epochs: 2, seed: 3 });
-  });
-});
-
-describe("failed to learn", () => {
-  const run = (accs: number[], status: RunResult["status"] = "ok"): RunResult => ({
-    config: "c",
-    seed: 0,
-    status,
-    message: null,
-    seconds: 1,
-    epochs: accs.map((testAccuracy, i) => ({ epoch: i + 1, testAccuracy, freeResidual: 0 })),
-  });
-
-  it("counts runs that end within 10 points of chance, which are not collapses", () => {
-    const never = run([0.11, 0.1, 0.12]);
-    expect(failedToLearn(never)).toBe(true);
-    expect(collapsed(never)).toBe(false);
-    expect(failedToLearn(run([0.5, 0.9, 0.95]))).toBe(false);
-    expect(failedToLearn(run([0.1, 0.1]), 2)).toBe(true);
-    expect(failedToLearn(run([0.1], "diverged"))).toBe(false);
-    const rows = summaryRows(["c"], 3, [never, run([0.5, 0.9, 0.95]), run([0.9, 0.15, 0.19])]);
-    expect(rows[0]).toMatchObject({ failedToLearn: 2, collapses: 1 });
   });
 });

@@ -64,3 +64,5 @@ export { createTrainer, NUDGES } from "./trainer.js";
 export type { BatchResult, CreateTrainerOptions, EpochStats, Estimate, Nudge, Trainer, TrainerConfig } from "./trainer.js";
 export { createSession, markBest, shuffledOrder } from "./session.js";
 export type { DivergedRecord, EpochOutcome, EpochRecord, Session, SessionData, SessionOptions, SessionState } from "./session.js";
+export { decodeTrainState, encodeTrainState, TRAIN_STATE_FORMAT } from "./session-state.js";
+export type { TrainState } from "./session-state.js";

@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const bin = (name: string) => join(root, "tools", "packaging", "node_modules", ".bin", name);
-const packages = ["distributions", "kernels", "energy", "datasets", "ep"] as const;
+const packages = ["distributions", "kernels", "energy", "datasets", "ep", "study"] as const;
 const work = mkdtempSync(join(tmpdir(), "hts-pack-"));
 const tarballs = new Map<string, string>();
 const manifests = new Map<string, { name: string; dependencies?: Record<string, string> }>();

@@ -1,5 +1,14 @@
 import { DISTRIBUTION_NAMES, type DistributionName, isDistributionName } from "@hts/distributions";
-import { UsageError } from "./usage-error.js";
+import { StudyError } from "./errors.js";
+import { asFlagError, RUN_FLAGS, runSpecFromFlags } from "./flags.js";
+import type { StudyRunResult } from "./metrics.js";
+import { runDistribution } from "./registry.js";
+import type { RunSpec } from "./spec.js";
+
+/** A bad study setting: `parameter` names the flag or key (`seeds`, `set`, `vary`, `study`...). */
+function usage(parameter: string, message: string, value?: unknown, expected = ""): StudyError {
+  return new StudyError("HTS_INVALID_ARGUMENT", message, { parameter, value, expected });
+}
 
 /**
  * What a study runs: every distribution in `dists` (crossed with every combination of the
@@ -80,21 +89,25 @@ export const RESERVED_TRAIN_OPTIONS: Readonly<Record<string, string>> = {
   dataset: "use --dataset",
   "train-size": "use --train-size",
   "test-size": "use --test-size",
+  config: "put the settings in the study's set",
 };
 
 /** The options `hts train` accepts: name (without dashes) to whether it is a switch. */
 export type TrainOptionKinds = ReadonlyMap<string, "value" | "switch">;
 
+/** The run settings a study may set or vary (the flag form of a RunSpec, {@link RUN_FLAGS}). */
+export const TRAIN_OPTION_KINDS: TrainOptionKinds = new Map(Object.entries(RUN_FLAGS).map(([k, v]) => [k, v.kind]));
+
 /** Where a value came from, for error messages: a flag or a JSON path in a study file. */
 export interface Source {
   /** e.g. `--seeds` or `study.json: $.seeds[2]`. */
   readonly where: string;
-  /** The UsageError's option name. */
+  /** The parameter the error names. */
   readonly option: string;
 }
 
 function fail(src: Source, expected: string, value: unknown): never {
-  throw new UsageError(src.option, `${src.where}: expected ${expected}, got ${show(value)}`);
+  throw usage(src.option, `${src.where}: expected ${expected}, got ${show(value)}`, value, expected);
 }
 
 function show(v: unknown): string {
@@ -178,7 +191,7 @@ function checkTrainOption(name: string, src: Source, kinds: TrainOptionKinds): "
 }
 
 /** One `--set` flag: `KEY=VALUE`, or `KEY` alone for a switch. */
-export function parseSetFlag(text: string, kinds: TrainOptionKinds): [string, string | true] {
+export function parseSetFlag(text: string, kinds: TrainOptionKinds = TRAIN_OPTION_KINDS): [string, string | true] {
   const src = { where: "--set", option: "set" };
   const eq = text.indexOf("=");
   const name = (eq < 0 ? text : text.slice(0, eq)).trim().replace(/^--/, "");
@@ -193,7 +206,7 @@ export function parseSetFlag(text: string, kinds: TrainOptionKinds): [string, st
 }
 
 /** One `--vary` flag: `KEY=V1|V2|...`. */
-export function parseVaryFlag(text: string, kinds: TrainOptionKinds): [string, string[]] {
+export function parseVaryFlag(text: string, kinds: TrainOptionKinds = TRAIN_OPTION_KINDS): [string, string[]] {
   const where = `--vary ${text}`;
   const eq = text.indexOf("=");
   const name = (eq < 0 ? text : text.slice(0, eq)).trim().replace(/^--/, "");
@@ -218,7 +231,7 @@ export interface StudyFile {
  * the value and what is allowed, e.g. `study.json: $.seeds[1]: expected an integer seed in
  * [0, 4294967295], got -1`.
  */
-export function parseStudyFile(json: unknown, file: string, kinds: TrainOptionKinds): StudyFile {
+export function parseStudyFile(json: unknown, file: string, kinds: TrainOptionKinds = TRAIN_OPTION_KINDS): StudyFile {
   const at = (path: string): Source => ({ where: `${file}: $${path}`, option: "study" });
   if (typeof json !== "object" || json === null || Array.isArray(json)) fail(at(""), "a JSON object", json);
   const o = json as Record<string, unknown>;
@@ -310,7 +323,7 @@ export function studyConfigs(def: StudyDefinition): StudyConfig[] {
   const seen = new Map<string, string>();
   for (const c of configs) {
     const other = seen.get(c.folder);
-    if (other !== undefined) throw new UsageError("vary", `--vary: configurations ${JSON.stringify(other)} and ${JSON.stringify(c.name)} would share the folder runs/${c.folder}; use values that differ in letters or digits`);
+    if (other !== undefined) throw usage("vary", `--vary: configurations ${JSON.stringify(other)} and ${JSON.stringify(c.name)} would share the folder runs/${c.folder}; use values that differ in letters or digits`);
     seen.set(c.folder, c.name);
   }
   return configs;
@@ -334,4 +347,73 @@ export function trainArgs(def: StudyDefinition, config: StudyConfig, seed: numbe
 export function canonicalDefinition(def: StudyDefinition): StudyDefinition {
   const sortKeys = <T>(o: Readonly<Record<string, T>>): Record<string, T> => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k] as T]));
   return { ...def, set: sortKeys(def.set), vary: sortKeys(def.vary) };
+}
+
+/** One planned run of a study: its RunSpec, an id, the run folder and the `hts train` arguments it stands for. */
+export interface PlannedRun {
+  /** `<config folder>/seed-<s>`: unique within the study. */
+  readonly id: string;
+  readonly config: StudyConfig;
+  readonly seed: number;
+  /** The run folder, relative to the study folder: runs/<config>/seed-<s>. */
+  readonly folder: string;
+  /** The `hts train` arguments of the run (without --out and --json): recorded in run.json, compared on a rerun. */
+  readonly args: readonly string[];
+  readonly spec: RunSpec;
+}
+
+/** The flag form of one run of a configuration (see {@link runSpecFromFlags}). */
+export function runFlags(def: StudyDefinition, config: StudyConfig, seed: number): Record<string, string | true> {
+  const flags: Record<string, string | true> = { "dt-dist": config.dist, seed: String(seed), epochs: String(def.epochs), dataset: def.dataset };
+  if (def.trainSize !== null) flags["train-size"] = String(def.trainSize);
+  if (def.testSize !== null) flags["test-size"] = String(def.testSize);
+  return { ...flags, ...def.set, ...config.variant };
+}
+
+/**
+ * Every run of a study, seeds outermost, configurations in order: its RunSpec, id, folder
+ * and arguments. Each configuration's settings are checked first (flags, then the dt
+ * distribution with its factory), so a bad `set` or `vary` value is one `StudyError`
+ * before any run starts: `configuration "<name>": <flagPrefix>--<flag>: ...`.
+ */
+export function planStudy(def: StudyDefinition, options: { readonly flagPrefix?: string } = {}): PlannedRun[] {
+  const configs = studyConfigs(def);
+  const specs = new Map<string, RunSpec>();
+  for (const c of configs) {
+    const where = `configuration ${JSON.stringify(c.name)}: `;
+    let spec: RunSpec;
+    try {
+      spec = runSpecFromFlags(runFlags(def, c, def.seeds[0] ?? 0));
+    } catch (e) {
+      if (e instanceof StudyError) throw usage(e.parameter, `${where}${options.flagPrefix ?? ""}${e.message}`, e.value, e.expected);
+      throw e;
+    }
+    if (spec.init === null) {
+      try {
+        runDistribution(spec.dt);
+      } catch (e) {
+        const f = asFlagError(e);
+        if (f instanceof StudyError) throw usage(f.parameter, `${where}${f.message}`, f.value, f.expected);
+        throw e;
+      }
+    }
+    specs.set(c.name, spec);
+  }
+  return def.seeds.flatMap((seed) =>
+    configs.map((config) => {
+      const spec = { ...(specs.get(config.name) as RunSpec), seed };
+      const folder = `runs/${config.folder}/seed-${seed}`;
+      return { id: `${config.folder}/seed-${seed}`, config, seed, folder, args: trainArgs(def, config, seed), spec };
+    }),
+  );
+}
+
+/** A planned run's outcome as the summary takes it (see {@link summaryRows}): the completed epochs of its result. */
+export function studyRunResult(run: PlannedRun, outcome: { readonly status: string; readonly message: string | null; readonly seconds: number; readonly result: { readonly metrics: readonly unknown[] } | null }): StudyRunResult {
+  const status: StudyRunResult["status"] = outcome.status === "ok" || outcome.status === "diverged" ? outcome.status : "crashed";
+  const epochs = (outcome.result?.metrics ?? [])
+    .map((m) => m as Record<string, unknown>)
+    .filter((m) => m.nonFinite === false && typeof m.testAccuracy === "number")
+    .map((m) => ({ epoch: m.epoch as number, testAccuracy: m.testAccuracy as number, freeResidual: m.freeResidual as number }));
+  return { config: run.config.name, seed: run.seed, status, message: outcome.message, seconds: outcome.seconds, epochs };
 }

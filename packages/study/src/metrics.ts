@@ -11,7 +11,7 @@ export interface EpochMetrics {
 }
 
 /** One run of a study, with its per-epoch metrics, as the summary needs it. */
-export interface RunResult {
+export interface StudyRunResult {
   readonly config: string;
   readonly seed: number;
   readonly status: RunStatus;
@@ -30,7 +30,7 @@ export const COLLAPSE_DROP = 0.1;
  * True when a run collapsed: it diverged, or its test accuracy fell more than
  * {@link COLLAPSE_DROP} below its own best of the earlier epochs.
  */
-export function collapsed(run: RunResult): boolean {
+export function collapsed(run: StudyRunResult): boolean {
   if (run.status === "diverged") return true;
   let best = Number.NEGATIVE_INFINITY;
   for (const e of run.epochs) {
@@ -47,7 +47,7 @@ export const FAILED_MARGIN = 0.1;
  * True when a run that finished training ends within {@link FAILED_MARGIN} of chance,
  * 1 / `classes`: it never learned (and so never "fell from its best": not a collapse).
  */
-export function failedToLearn(run: RunResult, classes = 10): boolean {
+export function failedToLearn(run: StudyRunResult, classes = 10): boolean {
   if (run.status !== "ok" || run.epochs.length === 0) return false;
   return (run.epochs[run.epochs.length - 1] as EpochMetrics).testAccuracy < 1 / classes + FAILED_MARGIN;
 }
@@ -107,7 +107,7 @@ export interface SummaryRow {
 }
 
 /** Aggregates the runs of each configuration, in the order of `configs`. */
-export function summaryRows(configs: readonly string[], seeds: number, runs: readonly RunResult[]): SummaryRow[] {
+export function summaryRows(configs: readonly string[], seeds: number, runs: readonly StudyRunResult[]): SummaryRow[] {
   return configs.map((config) => {
     const mine = runs.filter((r) => r.config === config);
     const ok = mine.filter((r) => r.status === "ok");
@@ -136,7 +136,7 @@ export function summaryRows(configs: readonly string[], seeds: number, runs: rea
 }
 
 /** Test accuracy per configuration and epoch over the runs (ok or diverged) that completed that epoch. */
-export function accuracyCurves(configs: readonly string[], runs: readonly RunResult[]): (AccuracyPoint & { readonly sd: number | null })[] {
+export function accuracyCurves(configs: readonly string[], runs: readonly StudyRunResult[]): (AccuracyPoint & { readonly sd: number | null })[] {
   return configs.flatMap((config) => {
     const mine = runs.filter((r) => r.config === config && r.status !== "crashed");
     const last = Math.max(0, ...mine.map((r) => r.epochs.length));

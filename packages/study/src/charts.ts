@@ -1,0 +1,300 @@
+import { createRng, type Distribution, sampleLayers, summarize } from "@hts/distributions";
+import type { TopLevelSpec } from "vega-lite";
+
+/**
+ * Charts of `hts sample --plot` and `hts study`: vega-lite specifications, compiled to vega
+ * and rendered to SVG in Node by a headless vega View (no browser, no canvas).
+ */
+
+/**
+ * Renders a vega-lite specification to an SVG document. vega and vega-lite are loaded here,
+ * on first use, so that commands without charts (`hts train`) do not carry them in memory.
+ */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [{ parse, View }, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
+  const view = new View(parse(compile(spec).spec), { renderer: "none" });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** Bins of the dt histograms: this many equal bins over [min, max]. */
+export const HISTOGRAM_BINS = 50;
+
+/** The clamped dt values of one distribution, binned for {@link dtHistogramSpec}. */
+export interface DtHistogram {
+  /** The distribution's name, e.g. `lognormal`. */
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+  /** Number of draws. */
+  readonly count: number;
+  /** Fraction of the draws clamped to the lower and upper bound. */
+  readonly fractionAtMin: number;
+  readonly fractionAtMax: number;
+  /** Per bin: its edges and the fraction of all draws inside it, split into values strictly inside the bounds and values clamped to a bound. */
+  readonly bins: readonly { readonly lo: number; readonly hi: number; readonly inside: number; readonly clamped: number }[];
+}
+
+/**
+ * Draws `count` clamped dt values from `dist` (one layer of `count` neurons, as `hts train`
+ * draws them, with `createRng(seed)`) and bins them into {@link HISTOGRAM_BINS} equal bins
+ * over the clamp bounds. A value counts as clamped as `summarize` counts it: at or beyond
+ * a bound.
+ */
+export function drawDtHistogram(dist: Distribution, options: { readonly count: number; readonly seed: number; readonly min: number; readonly max: number }): DtHistogram {
+  const [values] = sampleLayers(dist, createRng(options.seed), [options.count]) as [Float32Array];
+  return binDt(dist.name, values, options.min, options.max);
+}
+
+/**
+ * Bins dt values already drawn (`hts sample`) into {@link HISTOGRAM_BINS} equal bins over
+ * [min, max]; values outside fall into the end bins.
+ */
+export function binDt(name: string, values: Float32Array, min: number, max: number): DtHistogram {
+  const count = values.length;
+  const s = summarize(values, { min, max });
+  const width = (max - min) / HISTOGRAM_BINS;
+  const inside = new Float64Array(HISTOGRAM_BINS);
+  const clamped = new Float64Array(HISTOGRAM_BINS);
+  // The float32 bounds a clip stores (summarize counts against the same ones).
+  const lo32 = Math.fround(min) < min ? nextUp32(min) : Math.fround(min);
+  const hi32 = Math.fround(max) > max ? nextDown32(max) : Math.fround(max);
+  for (const v of values) {
+    const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor((v - min) / width)));
+    if (v <= lo32 || v >= hi32) clamped[bin] = (clamped[bin] as number) + 1;
+    else inside[bin] = (inside[bin] as number) + 1;
+  }
+  return {
+    name,
+    min,
+    max,
+    count,
+    fractionAtMin: s.fractionAtMin,
+    fractionAtMax: s.fractionAtMax,
+    bins: Array.from({ length: HISTOGRAM_BINS }, (_, i) => ({
+      lo: min + i * width,
+      hi: min + (i + 1) * width,
+      inside: (inside[i] as number) / count,
+      clamped: (clamped[i] as number) / count,
+    })),
+  };
+}
+
+function nextUp32(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer);
+  u[0] = (u[0] as number) + 1;
+  return f[0] as number;
+}
+
+function nextDown32(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer);
+  u[0] = (u[0] as number) - 1;
+  return f[0] as number;
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(x > 0 && x < 0.001 ? 2 : 1)}%`;
+}
+
+/** The facet title of one histogram: its name and the mass piled up at each bound. */
+export function histogramTitle(h: DtHistogram): string {
+  return `${h.name}: ${pct(h.fractionAtMin)} at ${h.min}, ${pct(h.fractionAtMax)} at ${h.max}`;
+}
+
+const CLAMPED = "clamped to a bound";
+const INSIDE = "inside the bounds";
+
+/**
+ * Figure 1 of the paper: one histogram per distribution of the clamped per-neuron dt, as
+ * small multiples (4 columns), each with its own y scale. The mass the clip piles up at
+ * the bounds is drawn in its own colour, and the facet title gives it in percent.
+ */
+export function dtHistogramSpec(histograms: readonly DtHistogram[], title?: string): TopLevelSpec {
+  const values = histograms.flatMap((h) => {
+    const panel = histogramTitle(h);
+    return h.bins.flatMap((b) => [
+      ...(b.inside > 0 ? [{ panel, lo: b.lo, hi: b.hi, part: INSIDE, fraction: b.inside }] : []),
+      ...(b.clamped > 0 ? [{ panel, lo: b.lo, hi: b.hi, part: CLAMPED, fraction: b.clamped }] : []),
+    ]);
+  });
+  const count = histograms[0]?.count ?? 0;
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: title ?? `Clamped per-neuron dt, ${count.toLocaleString("en-US")} draws per distribution`,
+    data: { values },
+    columns: Math.min(4, histograms.length),
+    facet: { field: "panel", type: "nominal", title: null, sort: histograms.map(histogramTitle), header: { labelFontSize: 11 } },
+    resolve: { scale: { y: "independent" } },
+    spec: {
+      width: 220,
+      height: 120,
+      mark: { type: "bar", stroke: null },
+      encoding: {
+        x: { field: "lo", type: "quantitative", bin: { binned: true }, title: "dt", scale: { domain: [histograms[0]?.min ?? 0, histograms[0]?.max ?? 1] } },
+        x2: { field: "hi" },
+        y: { field: "fraction", type: "quantitative", title: "fraction of draws", stack: "zero", axis: { format: ".0%" } },
+        color: {
+          field: "part",
+          type: "nominal",
+          title: null,
+          scale: { domain: [INSIDE, CLAMPED], range: ["#4c78a8", "#e45756"] },
+          legend: { orient: "top" },
+        },
+        order: { field: "part", sort: "descending" },
+      },
+    },
+  };
+}
+
+/** Test accuracy of one configuration after one epoch, over the seeds that reached it. */
+export interface AccuracyPoint {
+  readonly config: string;
+  readonly epoch: number;
+  readonly mean: number;
+  readonly min: number;
+  readonly max: number;
+  /** Runs that completed this epoch. */
+  readonly runs: number;
+}
+
+/**
+ * Test accuracy per epoch: one panel per configuration with the mean over seeds (line)
+ * and the min-max band; in each panel whose configuration has a scalar baseline
+ * (`baselineOf`, e.g. `constant` for `lognormal`), the baseline's mean is drawn dashed.
+ */
+export function accuracySpec(points: readonly AccuracyPoint[], configs: readonly string[], baselineOf: (config: string) => string | undefined = () => undefined): TopLevelSpec {
+  const own = "mean over seeds (band: min to max)";
+  const base = "scalar baseline (constant dt), mean";
+  let anyBaseline = false;
+  const values = configs.flatMap((panel) => {
+    const mine = points.filter((p) => p.config === panel).map((p) => ({ panel, series: own, epoch: p.epoch, mean: p.mean, lo: p.min, hi: p.max }));
+    const b = baselineOf(panel);
+    const theirs = b !== undefined && b !== panel ? points.filter((p) => p.config === b).map((p) => ({ panel, series: base, epoch: p.epoch, mean: p.mean, lo: p.min, hi: p.max })) : [];
+    if (theirs.length > 0) anyBaseline = true;
+    return [...mine, ...theirs];
+  });
+  const domain = anyBaseline ? [own, base] : [own];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: "Test accuracy per epoch",
+    data: { values },
+    columns: Math.min(4, configs.length),
+    facet: { field: "panel", type: "nominal", title: null, sort: [...configs] },
+    spec: {
+      width: 200,
+      height: 140,
+      encoding: {
+        x: { field: "epoch", type: "quantitative", title: "epoch", axis: { tickMinStep: 1, format: "d" } },
+      },
+      layer: [
+        {
+          transform: [{ filter: { field: "series", equal: own } }],
+          mark: { type: "area", opacity: 0.25, color: "#4c78a8" },
+          encoding: {
+            y: { field: "lo", type: "quantitative", title: "test accuracy", axis: { format: ".0%" } },
+            y2: { field: "hi" },
+          },
+        },
+        {
+          mark: { type: "line", point: { size: 20 } },
+          encoding: {
+            y: { field: "mean", type: "quantitative", title: "test accuracy" },
+            color: { field: "series", type: "nominal", title: null, scale: { domain, range: ["#4c78a8", "#888888"] }, legend: { orient: "top", labelLimit: 400 } },
+            strokeDash: { field: "series", type: "nominal", title: null, scale: { domain, range: [[1, 0], [4, 3]] }, legend: { orient: "top", labelLimit: 400 } },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The stability figures of one configuration, as in the study's summary table. */
+export interface StabilityRow {
+  readonly config: string;
+  readonly runs: number;
+  readonly collapses: number;
+  /** Mean jitter in accuracy (fraction), null when no run has enough epochs. */
+  readonly jitter: number | null;
+  readonly accuracyMean: number | null;
+  readonly accuracyWorst: number | null;
+  readonly accuracyBest: number | null;
+}
+
+/**
+ * The stability summary: per configuration, the collapse count (out of the runs), the
+ * jitter, and the final test accuracy (mean as a point, worst to best seed as a rule),
+ * side by side; the scalar baselines (`isBaseline`) in their own colour.
+ */
+export function stabilitySpec(rows: readonly StabilityRow[], isBaseline: (config: string) => boolean = () => false): TopLevelSpec {
+  const values = rows.map((r) => ({
+    config: r.config,
+    kind: isBaseline(r.config) ? "scalar baseline" : "per-neuron dt",
+    runs: r.runs,
+    collapses: r.collapses,
+    jitter: r.jitter === null ? null : 100 * r.jitter,
+    mean: r.accuracyMean,
+    worst: r.accuracyWorst,
+    best: r.accuracyBest,
+  }));
+  const order = rows.map((r) => r.config);
+  const y = { field: "config", type: "nominal", title: null, sort: order } as const;
+  const color = {
+    field: "kind",
+    type: "nominal",
+    title: null,
+    scale: { domain: ["scalar baseline", "per-neuron dt"], range: ["#888888", "#4c78a8"] },
+    legend: { orient: "top" },
+  } as const;
+  const maxRuns = Math.max(1, ...rows.map((r) => r.runs));
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: "Stability per configuration",
+    data: { values },
+    hconcat: [
+      {
+        width: 180,
+        title: "collapses (runs)",
+        mark: "bar",
+        encoding: {
+          y,
+          x: { field: "collapses", type: "quantitative", title: `of ${maxRuns} run(s)`, scale: { domain: [0, maxRuns] }, axis: { tickMinStep: 1, format: "d" } },
+          color,
+        },
+      },
+      {
+        width: 180,
+        title: "jitter (accuracy points)",
+        mark: "bar",
+        encoding: {
+          y: { ...y, axis: null },
+          x: { field: "jitter", type: "quantitative", title: "mean |change| per epoch, 2nd half" },
+          color,
+        },
+      },
+      {
+        width: 180,
+        title: "final test accuracy",
+        layer: [
+          {
+            mark: { type: "rule" },
+            encoding: {
+              y: { ...y, axis: null },
+              x: { field: "worst", type: "quantitative", title: "mean (point), worst to best seed (rule)", scale: { zero: false }, axis: { format: ".0%" } },
+              x2: { field: "best" },
+              color,
+            },
+          },
+          {
+            mark: { type: "point", filled: true, size: 50 },
+            encoding: { y: { ...y, axis: null }, x: { field: "mean", type: "quantitative" }, color },
+          },
+        ],
+      },
+    ],
+  };
+}
