@@ -2,6 +2,7 @@ import { applyInputTransform, checkInputTransform, loadDataset } from "@hts/data
 import { createCost, createEnergy } from "@hts/energy";
 import { createEvaluator, DYNAMICS, loadCheckpoint, networkFromSnapshot, ORDERS } from "@hts/ep/node";
 import { createBackend } from "@hts/kernels";
+import { shortReason } from "@hts/study";
 import { choice, formatHelp, int, num, type OptionTable, type ParsedArgs, parseCommand, str } from "./args.js";
 import { type Io, writeFileAtomic } from "./io.js";
 import { DATA_OPTIONS, MODEL_OPTIONS } from "./options.js";
@@ -48,7 +49,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   const tolerance = num(a, "tolerance", 0) as number;
   const evalBatch = int(a, "eval-batch", 1) as number;
   const { backend, reason } = await createBackend({ prefer: choice(a, "backend", ["auto", "gpu", "wasm", "cpu", "reference"]) });
-  say(`backend: ${backend.name} (${reason})\n`);
+  say(`backend: ${backend.name} (${shortReason(reason)})\n`);
   const order = choice(a, "order", ORDERS);
   const loaded = await loadDataset(str(a, "dataset") as string, {
     trainSize: int(a, "train-size", 1),
@@ -103,7 +104,7 @@ export async function evalCommand(argv: readonly string[], io: Io): Promise<numb
   );
   if (json) {
     io.out(
-      `${JSON.stringify({ model, dataSource: data.source, examples: r.examples, testAccuracy: r.accuracy, testCost: r.cost, freeResidual: r.freeResidual, freeSteps: r.freeSteps, t1, dynamics, seconds, warnings })}\n`,
+      `${JSON.stringify({ model, dataSource: data.source, examples: r.examples, testAccuracy: r.accuracy, testCost: r.cost, freeResidual: r.freeResidual, freeSteps: r.freeSteps, t1, dynamics, seconds, backendUsed: backend.name, backendReason: reason, warnings })}\n`,
     );
   }
   return 0;

@@ -1,5 +1,5 @@
 import { applyInputTransform, type DataSplit, type Dataset, fitInputTransform, holdOut, type InputTransform } from "@hts/datasets";
-import { createRng, type Distribution, restoreRng } from "@hts/distributions";
+import { clampWarning, createRng, type Distribution, restoreRng } from "@hts/distributions";
 import { createCost } from "@hts/energy";
 import {
   checkCombination,
@@ -19,7 +19,7 @@ import {
 import type { Backend, BackendChoice } from "@hts/kernels";
 import { refuse, StudyError } from "./errors.js";
 import { runDistribution, runEnergy } from "./registry.js";
-import { type RunSpec, validateRunSpec } from "./spec.js";
+import { RUN_DEFAULTS, type RunSpec, validateRunSpec } from "./spec.js";
 
 /**
  * What a run records about itself (a run folder's `config.json`, and the `config` of its
@@ -34,9 +34,11 @@ export type RunRecord = RunSpec & {
   readonly testExamples: number;
   readonly inputTransform: InputTransform;
   readonly dtDistribution: unknown;
+  /** Settings that do not do what they say (a clamp that piles most dt at a bound; dt settings that an init checkpoint overrides), one line each. */
+  readonly warnings: readonly string[];
 };
 
-/** A human-readable line about a run (the lines `hts train` prints); `error` for the stop on divergence. */
+/** A human-readable line about a run (the lines `hts train` prints); `error` for warnings and the stop on divergence (stderr). */
 export type RunLog = (line: string, level: "info" | "error") => void;
 
 /** Options of {@link prepareRun}. */
@@ -97,7 +99,7 @@ function fmtPct(x: number): string {
 }
 
 /** The keys a record adds to a RunSpec; a resumed record is reduced to the spec for validation. */
-const RECORD_KEYS = ["backendUsed", "backendReason", "dataSource", "trainExamples", "validationExamples", "testExamples", "inputTransform", "dtDistribution"];
+const RECORD_KEYS = ["backendUsed", "backendReason", "dataSource", "trainExamples", "validationExamples", "testExamples", "inputTransform", "dtDistribution", "warnings"];
 
 /**
  * The RunSpec of a run's record (`config.json`, or the `config` of a training state), with
@@ -140,6 +142,15 @@ export function prepareRun(options: PrepareRunOptions): PreparedRun {
   const choice = "backend" in options.backend ? options.backend : { backend: options.backend, reason: "given" };
   const backend = choice.backend;
   const dist: Distribution | null = cfg.init ? null : runDistribution(cfg.dt);
+  // Settings that do not do what they say: one line each on the log, and in the record.
+  const warnings: string[] = resumed && Array.isArray(base.warnings) ? (base.warnings as string[]) : [];
+  if (!resumed) {
+    const piled = dist ? clampWarning(dist) : null;
+    if (piled) warnings.push(`dt: ${piled}`);
+    const dtSet = (["dist", "mean", "sd", "min", "max", "clamp", "nu"] as const).filter((k) => cfg.dt[k] !== RUN_DEFAULTS.dt[k]);
+    if (cfg.init && dtSet.length > 0) warnings.push(`init: the dt of ${cfg.init} is used; the dt settings given (${dtSet.map((k) => `dt-${k === "dist" ? "dist" : k} ${cfg.dt[k]}`).join(", ")}) are ignored`);
+  }
+  for (const w of warnings) if (!resumed) log(`warning: ${w}\n`, "error");
   const loaded = options.data;
 
   let trainSet: Dataset = loaded.train;
@@ -239,6 +250,7 @@ export function prepareRun(options: PrepareRunOptions): PreparedRun {
     testExamples: data.test.count,
     inputTransform,
     dtDistribution: dist ? dist.toJSON() : resumed ? base.dtDistribution : null,
+    warnings,
   } as RunRecord;
   const session = createSession({
     trainer,

@@ -97,7 +97,7 @@ export async function executeTask(task: RunTask, env: RunEnvironment, hooks: Tas
   for (const m of spec.imports ?? []) await import(/* @vite-ignore */ m);
   const log: RunLog = hooks.onLog ?? (() => {});
   const choice = await runBackend(spec.backend);
-  log(`backend: ${choice.backend.name} (${choice.reason})\n`, "info");
+  log(`backend: ${choice.backend.name} (${shortReason(choice.reason)})\n`, "info");
   const data = await env.loadData(spec);
   let init: NetworkSnapshot | null = null;
   if (spec.init !== null && !hooks.resume) {
@@ -167,4 +167,17 @@ export function createInProcessExecutor(options: InProcessExecutorOptions): Exec
       return out;
     },
   };
+}
+
+/**
+ * The reason a backend was chosen, in one short line for a log: the choice itself, and
+ * where the rest is (the record's `backendReason` keeps the whole text, which can explain
+ * at length why the GPU was skipped).
+ */
+export function shortReason(reason: string): string {
+  if (reason.length <= 80) return reason;
+  const cut = reason.indexOf(" (");
+  const head = cut > 0 ? reason.slice(0, cut) : reason.slice(0, 80);
+  const skipped = /skipped (\w+)/.exec(reason)?.[1];
+  return `${head}${skipped ? `; ${skipped} skipped` : ""}: the whole reason is backendReason in config.json`;
 }

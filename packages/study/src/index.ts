@@ -15,7 +15,7 @@ export { prepareRun, runPrepared, specFromRecord } from "./compose.js";
 export type { StudyErrorCode, StudyErrorDetails } from "./errors.js";
 export { StudyError } from "./errors.js";
 export type { ExecutedRun, ExecutedStatus, ExecuteOptions, Executor, ExecutorEvent, InProcessExecutorOptions, RunEnvironment, RunTask, TaskHooks } from "./executor.js";
-export { completedRun, createInProcessExecutor, executeTask, failedRun } from "./executor.js";
+export { completedRun, createInProcessExecutor, executeTask, failedRun, shortReason } from "./executor.js";
 export type { RunFlags } from "./flags.js";
 export { asFlagError, flagOfField, RUN_FLAGS, runSpecFromFlags } from "./flags.js";
 export type { EpochMetrics, RunStatus, StudyRunResult, SummaryRow } from "./metrics.js";

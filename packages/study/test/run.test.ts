@@ -85,6 +85,21 @@ describe("prepareRun + runPrepared", () => {
   });
 });
 
+describe("run warnings", () => {
+  it("a clip that piles most dt at a bound, and dt settings an init checkpoint overrides, are logged and recorded", async () => {
+    const data = await loadRunData(tiny);
+    const lines: string[] = [];
+    const piled = prepareRun({ spec: { ...tiny, dt: { ...tiny.dt, mean: 2 } }, data, backend: createCpuBackend(), onLog: (l, level) => lines.push(`${level} ${l}`) });
+    expect(piled.record.warnings).toHaveLength(1);
+    expect(piled.record.warnings[0]).toMatch(/^dt: 100\.0 % of the dt drawn from lognormal \(mean 2, sd 0\.1\) are clipped to the upper bound 0\.5/);
+    expect(lines.filter((l) => l.startsWith("error warning: dt: "))).toHaveLength(1);
+    const quiet = prepareRun({ spec: tiny, data, backend: createCpuBackend() });
+    expect(quiet.record.warnings).toEqual([]);
+    const init = prepareRun({ spec: { ...tiny, init: "x.safetensors", dt: { ...tiny.dt, dist: "cauchy" } }, init: snapshotNetwork(quiet.network), data, backend: createCpuBackend() });
+    expect(init.record.warnings).toEqual(["init: the dt of x.safetensors is used; the dt settings given (dt-dist cauchy) are ignored"]);
+  });
+});
+
 describe("trainToFolder and readRunFolder", () => {
   it("a run resumed from its folder ends with the same model.safetensors bytes as an uninterrupted one", async () => {
     const spec = createRunSpec({ ...tiny, epochs: 3, optimizer: "adam", lr: [0.01, 0.005], persistent: true, nudge: "random-sign", valSize: 16 });
