@@ -1,11 +1,10 @@
 import { resolve } from "node:path";
-import { asFlagError, endLine, RUN_FLAGS, type RunFlags, type RunSpec, readRunFolder, runSpecFromFlags, StudyError, trainToFolder } from "@hts/study/node";
 import type { TrainState } from "@hts/ep";
+import { asFlagError, checkRunConfig, endLine, flagsOfRunConfig, RUN_FLAGS, type RunFlags, type RunSpec, readRunFolder, runSpecFromFlags, StudyError, trainToFolder } from "@hts/study/node";
 import { formatHelp, type HelpGroups, int, type OptionTable, type ParsedArgs, parseCommand, str } from "./args.js";
-import { type Io, isNonEmptyDir } from "./io.js";
+import { type Io, isNonEmptyDir, readJsonOption } from "./io.js";
 import { DATA_OPTIONS, DT_OPTIONS, MODEL_OPTIONS } from "./options.js";
 import { createProgress } from "./progress.js";
-import { configFileToArgv, readRunConfigFile } from "./run-config-file.js";
 import { UsageError } from "./usage-error.js";
 
 const TRAIN_OPTIONS: OptionTable = {
@@ -128,7 +127,14 @@ export async function trainCommand(argvIn: readonly string[], io: Io): Promise<n
   const configFile = str(a, "config");
   if (configFile) {
     // The file's settings become flags placed first: flags on the command line win.
-    argv = [...configFileToArgv(readRunConfigFile(configFile)), ...argvIn];
+    let fromFile: string[];
+    try {
+      fromFile = flagsOfRunConfig(checkRunConfig(readJsonOption("config", configFile), configFile));
+    } catch (e) {
+      if (e instanceof StudyError) throw new UsageError("config", `--config: ${e.message}`);
+      throw e;
+    }
+    argv = [...fromFile, ...argvIn];
     a = parseCommand("train", argv, TRAIN_OPTIONS);
   }
   if (a["print-config"]) {

@@ -43,3 +43,5 @@ export {
   TRAIN_OPTION_KINDS,
   trainArgs,
 } from "./study-definition.js";
+export { checkRunConfig, flagsOfRunConfig, runConfigSchema } from "./config-file.js";
+export type { RunConfigFile } from "./config-file.js";

@@ -1,6 +1,6 @@
 import { constant } from "@hts/distributions";
 import { describe, expect, it } from "vitest";
-import { createRunSpec, RUN_DEFAULTS, RUN_FLAGS, registerDistribution, runSpecFromFlags, StudyError, validateRunSpec } from "../src/index.js";
+import { checkRunConfig, createRunSpec, flagsOfRunConfig, RUN_DEFAULTS, RUN_FLAGS, registerDistribution, runSpecFromFlags, StudyError, validateRunSpec } from "../src/index.js";
 
 /** The StudyError a call throws. */
 function caught(fn: () => unknown): StudyError {
@@ -80,5 +80,22 @@ describe("runSpecFromFlags", () => {
     const e = caught(() => runSpecFromFlags(flags));
     expect(e.parameter).toBe(parameter);
     expect(e.message).toMatch(message);
+  });
+});
+
+describe("run configuration files", () => {
+  it("a RunSpec written as JSON reads back through checkRunConfig and its flags to the same RunSpec", () => {
+    const spec = createRunSpec({ arch: [784, 64, 10], lr: [0.3, 0.1], persistent: true, shuffle: false, dt: { ...createRunSpec().dt, dist: "gamma", sd: 0.05 }, seed: 9 });
+    const flags = flagsOfRunConfig(checkRunConfig(JSON.parse(JSON.stringify(spec)), "run.json"));
+    expect(flags).toContain("--persistent");
+    expect(flags).toContain("--no-shuffle");
+    expect(flags).toContain("--arch=784,64,10");
+    const parsed = Object.fromEntries(flags.map((f) => (f.includes("=") ? [f.slice(2, f.indexOf("=")), f.slice(f.indexOf("=") + 1)] : [f.slice(2), true])));
+    expect(runSpecFromFlags(parsed)).toEqual(spec);
+  });
+
+  it("names the JSON path, the value and what is allowed", () => {
+    expect(() => checkRunConfig({ dt: { min: 0.4, max: 0.2 } }, "r.json")).toThrow(/^r\.json: \$\.dt\.max is 0\.2: expected a number > dt\.min \(0\.4\)$/);
+    expect(() => checkRunConfig({ epochz: 1 }, "r.json")).toThrow(StudyError);
   });
 });

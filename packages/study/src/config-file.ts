@@ -1,14 +1,15 @@
 import { DISTRIBUTION_NAMES } from "@hts/distributions";
 import { z } from "zod";
-import { readJsonOption } from "./io.js";
-import { UsageError } from "./usage-error.js";
+import { StudyError } from "./errors.js";
+import { RUN_FLAGS } from "./flags.js";
 
 const positiveInt = z.number().int().min(1);
 const finite = z.number().finite();
 
 /**
- * The schema of a `hts train --config FILE` file: the same fields as the `config.json` a run
- * writes (and `--print-config` prints), every one optional; unknown fields are errors.
+ * The schema of a run configuration file (`hts train --config FILE`): the fields of a
+ * RunSpec as the `config.json` of a run records them (and `--print-config` prints them),
+ * every one optional; unknown fields are errors.
  */
 export const runConfigSchema = z
   .object({
@@ -80,9 +81,13 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-/** Reads and validates a configuration file; the first problem is a UsageError naming the JSON path, the value and what is allowed. */
-export function readRunConfigFile(file: string): RunConfigFile {
-  const json = readJsonOption("config", file);
+/**
+ * Validates the parsed JSON of a run configuration file (`name` names it in errors); the
+ * first problem throws a `StudyError` HTS_INVALID_ARGUMENT (parameter `config`) whose message
+ * names the JSON path, the value and what is allowed: `run.json: $.epochs is 0: expected
+ * number to be >=1`.
+ */
+export function checkRunConfig(json: unknown, name: string): RunConfigFile {
   const r = runConfigSchema.safeParse(json);
   if (!r.success) {
     const issue = r.error.issues[0] as z.core.$ZodIssue;
@@ -97,53 +102,23 @@ export function readRunConfigFile(file: string): RunConfigFile {
       value = (issue as { input?: unknown }).input ?? value;
     }
     const shown = value === undefined ? "undefined" : JSON.stringify(value);
-    throw new UsageError("config", `--config: ${file}: ${jsonPath(path)} is ${shown}: expected ${expected}`);
+    throw new StudyError("HTS_INVALID_ARGUMENT", `${name}: ${jsonPath(path)} is ${shown}: expected ${expected}`, { parameter: "config", value, expected });
   }
   return r.data;
 }
 
-const FLAGS: Readonly<Record<string, string>> = {
-  dataset: "dataset",
-  trainSize: "train-size",
-  testSize: "test-size",
-  valSize: "val-size",
-  input: "input",
-  inputSd: "input-sd",
-  epochs: "epochs",
-  batch: "batch",
-  evalBatch: "eval-batch",
-  t1: "t1",
-  t2: "t2",
-  beta: "beta",
-  nudge: "nudge",
-  dynamics: "dynamics",
-  order: "order",
-  energy: "energy",
-  activation: "activation",
-  cost: "cost",
-  tolerance: "tolerance",
-  optimizer: "optimizer",
-  lrDecay: "lr-decay",
-  momentum: "momentum",
-  weightDecay: "weight-decay",
-  seed: "seed",
-  init: "init",
-  backend: "backend",
-};
-
-/** The command-line flags equivalent to a configuration file (given flags are appended after them and win). */
-export function configFileToArgv(c: RunConfigFile): string[] {
+/**
+ * The flag form (`--name=value`, as `hts train` takes it) of a checked configuration file:
+ * flags given after them win.
+ */
+export function flagsOfRunConfig(c: RunConfigFile): string[] {
   const argv: string[] = [];
-  for (const [key, flag] of Object.entries(FLAGS)) {
-    const v = (c as Record<string, unknown>)[key];
-    if (v !== undefined && v !== null) argv.push(`--${flag}=${String(v)}`);
-  }
-  if (c.arch) argv.push(`--arch=${c.arch.join(",")}`);
-  if (c.lr) argv.push(`--lr=${c.lr.join(",")}`);
-  if (c.shuffle === false) argv.push("--no-shuffle");
-  if (c.persistent === true) argv.push("--persistent");
-  for (const [key, v] of Object.entries(c.dt ?? {})) {
-    if (key !== "fromInit" && v !== undefined) argv.push(`--dt-${key}=${String(v)}`);
+  for (const [flag, { kind, field }] of Object.entries(RUN_FLAGS)) {
+    const v = field.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), c);
+    if (v === undefined || v === null) continue;
+    if (kind === "switch") {
+      if (field === "shuffle" ? v === false : v === true) argv.push(`--${flag}`);
+    } else argv.push(`--${flag}=${Array.isArray(v) ? v.join(",") : String(v)}`);
   }
   return argv;
 }
