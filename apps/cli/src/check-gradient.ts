@@ -8,12 +8,11 @@ import {
   createGradientCheckProblem,
   DEFAULT_CHECK_BETAS,
   DYNAMICS,
-  type GradientCheckReport,
+  formatGradientReport,
 } from "@hts/ep";
 import { createReferenceBackend } from "@hts/kernels";
-import type { TopLevelSpec } from "vega-lite";
 import { choice, formatHelp, type HelpGroups, int, num, numList, type OptionSpec, type OptionTable, parseCommand, str } from "./args.js";
-import { renderSvg } from "./charts.js";
+import { gradientCheckSpec, renderSvg } from "./charts.js";
 import { type Io, writeFileAtomic } from "./io.js";
 import { DT_OPTIONS, MODEL_OPTIONS } from "./options.js";
 import { UsageError } from "./usage-error.js";
@@ -117,120 +116,6 @@ function dtDistribution(a: ReturnType<typeof parseCommand>): { dist: Distributio
   }
 }
 
-function sci(x: number, digits = 2): string {
-  if (!Number.isFinite(x)) return String(x);
-  return x === 0 ? "0" : x.toExponential(digits);
-}
-
-function cos(x: number): string {
-  return Number.isFinite(x) ? x.toFixed(8) : String(x);
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], widths: readonly number[]): string {
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 11)).join(" ").trimEnd();
-  return [line(header), ...rows.map(line)].join("\n");
-}
-
-/** The human-readable report. */
-export function formatReport(r: GradientCheckReport, context: { arch: readonly number[]; seed: number; dt: string; dtValues: readonly number[]; weightScale: number; bias: number }): string {
-  const c = r.combination;
-  const fd = r.finiteDifference;
-  const out: string[] = [];
-  const dtMean = context.dtValues.reduce((s, v) => s + v, 0) / context.dtValues.length;
-  out.push(`hts check-gradient: ${c.energy} energy + ${c.activation} + ${c.dynamics} rule + ${c.cost} cost`);
-  out.push(
-    `network: ${context.arch.join("-")}${c.cost === "ce" ? ` (relaxed ${r.sizes.join("-")}, read-out to ${r.classes} classes)` : ""}, ${r.examples} examples, seed ${context.seed}, float64 reference backend; weights ${context.weightScale} x Glorot, biases ${context.bias}`,
-  );
-  out.push(`dt ${context.dt}: per neuron mean ${dtMean.toFixed(4)}, min ${Math.min(...context.dtValues).toFixed(4)}, max ${Math.max(...context.dtValues).toFixed(4)}`);
-  out.push(`free phase: ${fd.freeSteps} steps to dt-free residual ${sci(fd.freeResidual)} (tolerance ${r.tolerance}); nearest free state to a bound of rho's range: ${fd.boundMargin.toFixed(4)}`);
-  out.push(
-    `finite differences: central, h = ${fd.step}, L(theta) = ${fd.loss.toPrecision(8)}; ${fd.relaxations} relaxations from the free fixed point, at most ${fd.maxSteps} steps, residual <= ${sci(fd.maxResidual)}`,
-  );
-  out.push("");
-  out.push(`(a) EP estimate (trainer.estimate; T1 = ${r.t1}, T2 = steps to convergence) vs the finite-difference gradient of L(theta) = C(s*(theta))`);
-  const names = r.ep[0]?.layers.map((l) => l.layer) ?? [];
-  const widths = [11, 7, 7, ...names.map(() => 11)];
-  const head = ["nudge", "beta", "T2", ...names];
-  out.push("cosine similarity");
-  out.push(table(head, r.ep.map((row) => [row.nudge, String(row.beta), String(row.t2), ...row.layers.map((l) => cos(l.cosine))]), widths));
-  out.push("relative error ||g_EP - g_FD|| / ||g_FD||");
-  out.push(table(head, r.ep.map((row) => [row.nudge, String(row.beta), String(row.t2), ...row.layers.map((l) => sci(l.relError))]), widths));
-  const g = r.gdu;
-  if (g) {
-    out.push("");
-    out.push(`(b) GDU (Ernoult et al. 2019): cumulative EP updates of the first k nudged steps (${g.nudge}, beta ${g.beta}) vs BPTT through the last k of T = ${g.freeSteps} free steps`);
-    out.push("relative error ||g_EP(k) - g_BPTT(k)|| / ||g_BPTT(k)||");
-    const gw = [5, ...g.layers.map(() => 10)];
-    const rows = Array.from({ length: g.steps }, (_, k) => [String(k + 1), ...g.layers.map((l) => sci(l.relError[k] as number))]);
-    rows.push(["max", ...g.layers.map((l) => sci(l.max))]);
-    out.push(table(["k", ...g.layers.map((l) => l.layer)], rows, gw));
-    if (c.cost === "ce") {
-      out.push("(Wout, bout are left out: the cost reads them directly at s_T, not through time; part (a) checks them.)");
-    }
-    out.push(
-      `consistency: hand-written forward pass vs the library's free phase, max |diff| ${sci(g.forwardMismatch)}; trainer.estimate with T2 = ${g.steps} vs the EP curve at k = ${g.steps}, relative ${sci(g.estimateMismatch)}`,
-    );
-  }
-  const t = r.targets;
-  out.push("");
-  out.push("targets:");
-  out.push(`  symmetric beta ${t.beta}: cosine >= ${t.minCosine} for every tensor: ${t.cosinePassed ? "ok" : "FAILED"} (lowest ${cos(t.cosine)}, ${t.cosineLayer}; 1 - cosine = ${sci(1 - t.cosine)})`);
-  if (t.gduPassed !== null) out.push(`  GDU: relative error <= ${t.gduTolerance} at every k: ${t.gduPassed ? "ok" : "FAILED"} (max ${sci(t.gduMax as number)})`);
-  out.push(`  every relaxation converged (residual < ${r.tolerance}): ${t.converged ? "ok" : "FAILED"}`);
-  return `${out.join("\n")}\n`;
-}
-
-/** The two panels of `--plot`: the GDU curves against k, and the relative error against beta (log-log). */
-export function checkGradientSpec(r: GradientCheckReport): TopLevelSpec {
-  const c = r.combination;
-  const panels: Extract<TopLevelSpec, { hconcat: unknown }>["hconcat"] = [];
-  const g = r.gdu;
-  if (g) {
-    const values = g.layers.flatMap((l) => [
-      ...l.bptt.map((v, k) => ({ layer: l.layer, k, value: v, curve: "BPTT through the last k free steps" })),
-      ...l.ep.map((v, k) => ({ layer: l.layer, k, value: v, curve: "EP, first k nudged steps" })),
-    ]);
-    const order = g.layers.map((l) => l.layer);
-    panels.push({
-      width: 320,
-      height: 240,
-      title: `GDU: cumulative updates (${g.nudge}, beta ${g.beta}), projected on g_BPTT(K)`,
-      data: { values },
-      encoding: {
-        x: { field: "k", type: "quantitative", title: "k (nudged steps / free steps backpropagated)", axis: { tickMinStep: 1, format: "d" } },
-        y: { field: "value", type: "quantitative", title: "<g(k), g_BPTT(K)> / ||g_BPTT(K)||^2" },
-        color: { field: "layer", type: "nominal", title: "tensor", sort: order },
-      },
-      layer: [
-        { transform: [{ filter: { field: "curve", equal: "BPTT through the last k free steps" } }], mark: { type: "line" } },
-        { transform: [{ filter: { field: "curve", equal: "EP, first k nudged steps" } }], mark: { type: "point", shape: "circle", size: 40 } },
-      ],
-    });
-  }
-  const values = r.ep.flatMap((row) => {
-    const all = row.layers.find((l) => l.layer === "all");
-    return all && all.relError > 0 && Number.isFinite(all.relError) ? [{ beta: row.beta, nudge: row.nudge, relError: all.relError }] : [];
-  });
-  panels.push({
-    width: 320,
-    height: 240,
-    title: "EP vs finite differences, all tensors",
-    data: { values },
-    encoding: {
-      x: { field: "beta", type: "quantitative", title: "beta", scale: { type: "log" } },
-      y: { field: "relError", type: "quantitative", title: "||g_EP - g_FD|| / ||g_FD||", scale: { type: "log" } },
-      color: { field: "nudge", type: "nominal", title: "nudging", scale: { domain: [...CHECK_NUDGES], range: ["#e45756", "#4c78a8"] } },
-    },
-    layer: [{ mark: { type: "line" } }, { mark: { type: "point", filled: true, size: 40 } }],
-  });
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: `Gradient check: ${c.energy} + ${c.activation} + ${c.dynamics} + ${c.cost}, ${r.sizes.join("-")}${c.cost === "ce" ? ` -> ${r.classes}` : ""}`,
-    hconcat: panels,
-    resolve: { scale: { color: "independent" } },
-  };
-}
-
 /** `hts check-gradient`. */
 export async function checkGradientCommand(argv: readonly string[], io: Io): Promise<number> {
   const a = parseCommand("check-gradient", argv, CHECK_OPTIONS);
@@ -301,9 +186,9 @@ export async function checkGradientCommand(argv: readonly string[], io: Io): Pro
     gdu: gduSteps === 0 ? null : { steps: gduSteps, beta: gduBeta, nudge, tolerance: gduTolerance },
   });
   const dtValues = problem.network.dt.flatMap((m) => Array.from(backend.read(m)));
-  say(formatReport(report, { arch, seed, dt: describe, dtValues, weightScale, bias }));
+  say(formatGradientReport(report, { arch, seed, dt: describe, dtValues, weightScale, bias }));
   if (plot !== undefined) {
-    writeFileAtomic(plot, await renderSvg(checkGradientSpec(report)));
+    writeFileAtomic(plot, await renderSvg(gradientCheckSpec(report)));
     say(`plot: ${plot}\n`);
   }
   if (json) {

@@ -14,6 +14,7 @@ export {
   gduCurves,
   gradientTensors,
 } from "./gradient-check.js";
+export { formatGradientReport } from "./gradient-report.js";
 export type {
   BpttOptions,
   BpttResult,

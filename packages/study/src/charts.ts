@@ -1,8 +1,9 @@
 import { createRng, type Distribution, sampleLayers, summarize } from "@hts/distributions";
+import { CHECK_NUDGES, type GradientCheckReport } from "@hts/ep";
 import type { TopLevelSpec } from "vega-lite";
 
 /**
- * Charts of `hts sample --plot` and `hts study`: vega-lite specifications, compiled to vega
+ * Charts of `hts sample --plot`, `hts check-gradient --plot` and `hts study`: vega-lite specifications, compiled to vega
  * and rendered to SVG in Node by a headless vega View (no browser, no canvas).
  */
 
@@ -296,5 +297,56 @@ export function stabilitySpec(rows: readonly StabilityRow[], isBaseline: (config
         ],
       },
     ],
+  };
+}
+
+/** The two panels of `--plot`: the GDU curves against k, and the relative error against beta (log-log). */
+export function gradientCheckSpec(r: GradientCheckReport): TopLevelSpec {
+  const c = r.combination;
+  const panels: Extract<TopLevelSpec, { hconcat: unknown }>["hconcat"] = [];
+  const g = r.gdu;
+  if (g) {
+    const values = g.layers.flatMap((l) => [
+      ...l.bptt.map((v, k) => ({ layer: l.layer, k, value: v, curve: "BPTT through the last k free steps" })),
+      ...l.ep.map((v, k) => ({ layer: l.layer, k, value: v, curve: "EP, first k nudged steps" })),
+    ]);
+    const order = g.layers.map((l) => l.layer);
+    panels.push({
+      width: 320,
+      height: 240,
+      title: `GDU: cumulative updates (${g.nudge}, beta ${g.beta}), projected on g_BPTT(K)`,
+      data: { values },
+      encoding: {
+        x: { field: "k", type: "quantitative", title: "k (nudged steps / free steps backpropagated)", axis: { tickMinStep: 1, format: "d" } },
+        y: { field: "value", type: "quantitative", title: "<g(k), g_BPTT(K)> / ||g_BPTT(K)||^2" },
+        color: { field: "layer", type: "nominal", title: "tensor", sort: order },
+      },
+      layer: [
+        { transform: [{ filter: { field: "curve", equal: "BPTT through the last k free steps" } }], mark: { type: "line" } },
+        { transform: [{ filter: { field: "curve", equal: "EP, first k nudged steps" } }], mark: { type: "point", shape: "circle", size: 40 } },
+      ],
+    });
+  }
+  const values = r.ep.flatMap((row) => {
+    const all = row.layers.find((l) => l.layer === "all");
+    return all && all.relError > 0 && Number.isFinite(all.relError) ? [{ beta: row.beta, nudge: row.nudge, relError: all.relError }] : [];
+  });
+  panels.push({
+    width: 320,
+    height: 240,
+    title: "EP vs finite differences, all tensors",
+    data: { values },
+    encoding: {
+      x: { field: "beta", type: "quantitative", title: "beta", scale: { type: "log" } },
+      y: { field: "relError", type: "quantitative", title: "||g_EP - g_FD|| / ||g_FD||", scale: { type: "log" } },
+      color: { field: "nudge", type: "nominal", title: "nudging", scale: { domain: [...CHECK_NUDGES], range: ["#e45756", "#4c78a8"] } },
+    },
+    layer: [{ mark: { type: "line" } }, { mark: { type: "point", filled: true, size: 40 } }],
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: `Gradient check: ${c.energy} + ${c.activation} + ${c.dynamics} + ${c.cost}, ${r.sizes.join("-")}${c.cost === "ce" ? ` -> ${r.classes}` : ""}`,
+    hconcat: panels,
+    resolve: { scale: { color: "independent" } },
   };
 }

@@ -9,7 +9,7 @@
  */
 
 export type { AccuracyPoint, DtHistogram, StabilityRow } from "./charts.js";
-export { accuracySpec, binDt, drawDtHistogram, dtHistogramSpec, HISTOGRAM_BINS, histogramTitle, renderSvg, stabilitySpec } from "./charts.js";
+export { accuracySpec, binDt, drawDtHistogram, dtHistogramSpec, gradientCheckSpec, HISTOGRAM_BINS, histogramTitle, renderSvg, stabilitySpec } from "./charts.js";
 export type { PreparedRun, PrepareRunOptions, RunCallbacks, RunLog, RunRecord, RunResult } from "./compose.js";
 export { prepareRun, runPrepared, specFromRecord } from "./compose.js";
 export type { StudyErrorCode, StudyErrorDetails } from "./errors.js";
