@@ -83,7 +83,14 @@ export interface AdamStepOptions {
  *   matrix): `out` must be another matrix; not checked, the result is unspecified;
  * - `sgdStep`, `adamStep`: update their state in place; `param`, `grad`, `velocity`, `m` and
  *   `v` must be distinct matrices (not checked);
- * - inputs may always alias each other (`mul(a, a, out)`, `dot(a, a)`).
+ * - inputs may always alias each other (`mul(a, a, out)`, `dot(a, a)`);
+ * - the optional fused operations (`leakyStep`, `gradientTail`): as each one says.
+ *
+ * The fused operations are optional: call them through {@link leakyStep} and
+ * {@link gradientTail}, which run the backend's own version when it has one and otherwise
+ * the composition of plain primitives that defines them. A backend that implements one
+ * must give the composition's result on that backend, bit for bit (the conformance kit
+ * checks it).
  */
 export interface Backend {
   /** Short name, e.g. `cpu-f32`, `reference-f64`, `gpu`. */
@@ -135,6 +142,22 @@ export interface Backend {
   /** One Adam step on `param` in place, `m` and `v` its moment estimates; all four matrices distinct. */
   adamStep(param: Matrix, grad: Matrix, m: Matrix, v: Matrix, options: AdamStepOptions): void;
 
+  /**
+   * Optional fused operation, the leaky rule's whole step of one layer: `u = rho(u) - s`,
+   * then `out = s + dt (.) u` (dt broadcast over the rows). The same as
+   * `activate(kind, u, u); axpby(1, u, -1, s, u); eulerStep(s, u, dt, out)`, which
+   * {@link leakyStep} runs for a backend without this method. `out` must be a matrix other
+   * than `s`, `u` and `dt`, and `u` other than `s`.
+   */
+  leakyStep?(kind: ActivationKind, s: Matrix, u: Matrix, dt: Matrix, out: Matrix): void;
+  /**
+   * Optional fused operation, the tail of a Hopfield energy's state gradient: `da = rho'(s)`,
+   * then `n = s - da (.) n`. The same as `activateDerivative(kind, s, da); mul(da, n, n);
+   * axpby(1, s, -1, n, n)`, which {@link gradientTail} runs for a backend without this
+   * method. `s`, `n` and `da` must be three distinct matrices.
+   */
+  gradientTail?(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix): void;
+
   /** Sum of all entries (read-back). */
   sum(m: Matrix): number;
   /** Sum of the element-wise product (read-back). */
@@ -145,6 +168,38 @@ export interface Backend {
   findNonFinite(m: Matrix): number;
   /** Column index of the largest entry of each row (read-back). */
   argmaxRows(m: Matrix): Int32Array;
+}
+
+/**
+ * The leaky rule's step of one layer, `u = rho(u) - s; out = s + dt (.) u`: the backend's
+ * fused {@link Backend.leakyStep} when it has one, else {@link leakyStepReference}.
+ */
+export function leakyStep(backend: Backend, kind: ActivationKind, s: Matrix, u: Matrix, dt: Matrix, out: Matrix): void {
+  if (backend.leakyStep !== undefined) backend.leakyStep(kind, s, u, dt, out);
+  else leakyStepReference(backend, kind, s, u, dt, out);
+}
+
+/** The definition of {@link Backend.leakyStep} in plain primitives (what every backend inherits). */
+export function leakyStepReference(backend: Backend, kind: ActivationKind, s: Matrix, u: Matrix, dt: Matrix, out: Matrix): void {
+  backend.activate(kind, u, u);
+  backend.axpby(1, u, -1, s, u);
+  backend.eulerStep(s, u, dt, out);
+}
+
+/**
+ * The state gradient's tail, `da = rho'(s); n = s - da (.) n`: the backend's fused
+ * {@link Backend.gradientTail} when it has one, else {@link gradientTailReference}.
+ */
+export function gradientTail(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix): void {
+  if (backend.gradientTail !== undefined) backend.gradientTail(kind, s, n, da);
+  else gradientTailReference(backend, kind, s, n, da);
+}
+
+/** The definition of {@link Backend.gradientTail} in plain primitives (what every backend inherits). */
+export function gradientTailReference(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix): void {
+  backend.activateDerivative(kind, s, da);
+  backend.mul(da, n, n);
+  backend.axpby(1, s, -1, n, n);
 }
 
 /** Range of an activation: where states live and where the gradient rule clips. */

@@ -34,6 +34,11 @@ describe("@hts/kernels/testing: checkBackend", () => {
       "gemm transA=false transB=true",
       "gemm transA=true transB=false",
       "gemm transA=true transB=true",
+      // the fused operations' checks run a product with a short inner dimension first
+      ...["hard-sigmoid", "sigmoid", "tanh"].flatMap((kind) => [
+        `fused leakyStep ${kind} = activate, axpby, eulerStep (against the reference)`,
+        `fused gradientTail ${kind} = activateDerivative, mul, axpby (then eulerStep) (against the reference)`,
+      ]),
     ]);
   });
 });
