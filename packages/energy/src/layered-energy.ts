@@ -1,4 +1,4 @@
-import type { ActivationKind, Backend, Matrix } from "@hts/kernels";
+import { type ActivationKind, type Backend, gradientTail, type Matrix } from "@hts/kernels";
 import type { BoundEnergy, Energy, LayerParity, ParamGradientOptions } from "./energy.js";
 import { EnergyError } from "./errors.js";
 import { type NetworkParams, type ParamGradients, validateSizes } from "./params.js";
@@ -168,11 +168,9 @@ class BoundLayeredEnergy implements BoundEnergy {
     for (let l = 0; l < this.#L; l++) {
       if (!inParity(l + 1, layers)) continue;
       const o = out[l] as Matrix;
-      if (this.#rho) {
-        be.activateDerivative(this.#kind, state[l] as Matrix, this.#da[l] as Matrix);
-        be.mul(this.#da[l] as Matrix, o, o);
-      }
-      be.axpby(1, state[l] as Matrix, -1, o, o);
+      // s - a'(s) (.) n, in place on n: the fused tail for rho (a backend may run it in one pass)
+      if (this.#rho) gradientTail(be, this.#kind, state[l] as Matrix, o, this.#da[l] as Matrix);
+      else be.axpby(1, state[l] as Matrix, -1, o, o);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { BoundCost, BoundEnergy, LayerParity } from "@hts/energy";
-import { type ActivationKind, activationRange, type Backend, type Matrix } from "@hts/kernels";
+import { type ActivationKind, activationRange, type Backend, leakyStep, type Matrix } from "@hts/kernels";
 import { EpError, invalid } from "./errors.js";
 
 /** The two update rules of SPEC section 3. */
@@ -165,10 +165,8 @@ export class Relaxer {
       if (this.#dynamics === "gradient") {
         be.eulerStep(from[l] as Matrix, work[l] as Matrix, this.#dt[l] as Matrix, to[l] as Matrix, { scale: -1, clip: this.#range });
       } else {
-        const w = work[l] as Matrix;
-        be.activate(this.#kind, w, w);
-        be.axpby(1, w, -1, from[l] as Matrix, w);
-        be.eulerStep(from[l] as Matrix, w, this.#dt[l] as Matrix, to[l] as Matrix);
+        // w = rho(u) - s, then the Euler step: one fused operation (Backend.leakyStep)
+        leakyStep(be, this.#kind, from[l] as Matrix, work[l] as Matrix, this.#dt[l] as Matrix, to[l] as Matrix);
       }
     }
   }
