@@ -25,7 +25,7 @@ import {
   snapshotNetwork,
   writeSafetensorsFile,
 } from "@hts/ep/node";
-import { type BackendPreference, createBackend } from "@hts/kernels";
+import { type BackendPreference, createBackend } from "@hts/kernels/node";
 import { choice, formatHelp, type HelpGroups, int, num, numList, type OptionTable, parseCommand, str } from "./args.js";
 import { type Io, isNonEmptyDir, writeFileAtomic } from "./io.js";
 import { DATA_OPTIONS, DT_OPTIONS, MODEL_OPTIONS } from "./options.js";
