@@ -171,12 +171,34 @@ export class Relaxer {
     }
   }
 
+  /**
+   * The velocity and the Euler step of the layers of `layers` from `from` into `to`: for the
+   * gradient rule with an energy that has `gradientStep`, one call (which a backend may fuse);
+   * else {@link Relaxer.#velocity} then {@link Relaxer.#update}.
+   */
+  #advance(from: readonly Matrix[], to: readonly Matrix[], beta: number, layers: LayerParity): void {
+    const energy = this.#energy;
+    if (this.#dynamics !== "gradient" || energy.gradientStep === undefined) {
+      this.#velocity(from, beta, layers);
+      this.#update(from, to, layers);
+      return;
+    }
+    const L = from.length;
+    const topIn = layers === "all" || (layers === "odd") === (L % 2 === 1);
+    let nudge: { beta: number; costGradient: Matrix } | null = null;
+    if (beta !== 0 && topIn) {
+      // the cost gradient reads only the top state: computed first, added in the energy's step
+      this.#cost.gradient(from[L - 1] as Matrix, this.#target as Matrix, this.#costGrad);
+      nudge = { beta, costGradient: this.#costGrad };
+    }
+    energy.gradientStep(from, this.#work, to, layers, { dt: this.#dt, scale: -1, clip: this.#range, nudge });
+  }
+
   #step(beta: number): void {
     const s = this.#s;
     const next = this.#next;
     if (this.order === "sync" || s.length === 1) {
-      this.#velocity(s, beta, "all");
-      this.#update(s, next, "all");
+      this.#advance(s, next, beta, "all");
       this.#s = next;
       this.#next = s;
       return;
@@ -186,10 +208,8 @@ export class Relaxer {
     // new state and next the previous one.
     const be = this.#be;
     for (let l = 1; l < s.length; l += 2) be.copy(s[l] as Matrix, next[l] as Matrix);
-    this.#velocity(s, beta, "odd");
-    this.#update(s, next, "odd");
-    this.#velocity(next, beta, "even");
-    this.#update(next, s, "even");
+    this.#advance(s, next, beta, "odd");
+    this.#advance(next, s, beta, "even");
     for (let l = 0; l < s.length; l += 2) {
       const t = s[l] as Matrix;
       s[l] = next[l] as Matrix;

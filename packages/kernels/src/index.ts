@@ -1,11 +1,23 @@
-export { activationRange, gradientTail, gradientTailReference, leakyStep, leakyStepReference } from "./backend.js";
+export {
+  activationRange,
+  driveStep,
+  driveStepReference,
+  gradientStep,
+  gradientStepReference,
+  gradientTail,
+  gradientTailReference,
+  leakyStep,
+  leakyStepReference,
+} from "./backend.js";
 export type {
   ActivationKind,
   AdamStepOptions,
   Backend,
+  DriveGradientStep,
   EulerStepOptions,
   FloatArray,
   GemmOptions,
+  GradientStepOptions,
   Matrix,
   Precision,
   SgdStepOptions,

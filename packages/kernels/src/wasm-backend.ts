@@ -11,13 +11,15 @@ import type {
   ActivationKind,
   AdamStepOptions,
   Backend,
+  DriveGradientStep,
   EulerStepOptions,
   FloatArray,
   GemmOptions,
+  GradientStepOptions,
   Matrix,
   SgdStepOptions,
 } from "./backend.js";
-import { gradientTailReference, leakyStepReference } from "./backend.js";
+import { driveStepReference, gradientStepReference, gradientTailReference, leakyStepReference } from "./backend.js";
 import { KernelError, refuseGemmAlias } from "./errors.js";
 import { argmaxRowsOf } from "./host-arrays.js";
 import { adamBiasCorrections, adamStepArrays, sgdStepArrays } from "./optimizers.js";
@@ -27,7 +29,6 @@ import {
   OP_AXPBY,
   OP_BROADCAST,
   OP_COPY,
-  OP_DRIVE,
   OP_EULER,
   OP_FILL,
   OP_GEMM,
@@ -36,7 +37,7 @@ import {
   OP_SOFTMAX,
   SPARSE_K_MAX,
 } from "./wasm-exec.js";
-import { foldCopy, mergeGradientEuler, queueGradientTail, queueLeaky } from "./wasm-fused.js";
+import { queueDrive, queueGradientStep, queueGradientTail, queueLeaky } from "./wasm-fused.js";
 import { WasmHeap, WasmMatrix } from "./wasm-memory.js";
 import { compileWasmKernels, f32Finite, MAX_PAGES, WASM_PAGE, type WasmApi, type WasmKernels, type WasmMemory, wasmUnavailableReason, webAssembly } from "./wasm-module.js";
 import { OpQueue } from "./wasm-queue.js";
@@ -249,26 +250,18 @@ class WasmBackend implements Backend {
     }
     if (!transA) {
       // Row-wise in A and C, B read whole: queued.
-      let o = this.#enqueue(m, C, A, null, B);
+      const o = this.#enqueue(m, C, A, null, B);
       const q = this.#queue.q;
       if (k > this.#queue.maxK) this.#queue.maxK = k;
-      // The output layer's drive of a wide layer (short inner dimension, beta 1) is an
-      // OP_DRIVE, which the gradient rule and the activation of that layer may join later
-      // (see #fuseDrive). A copy(C0, C) queued just before is folded in: the sums start from
-      // C0, one pass over C fewer.
-      const drive = k <= SPARSE_K_MAX && bPtr !== 0 && beta === 1;
-      let c0 = 0;
-      if (drive) [o, c0] = foldCopy(this.#queue, o, A, C, n);
-      q[o] = drive ? OP_DRIVE : OP_GEMM;
+      q[o] = OP_GEMM;
       q[o + 1] = n;
       q[o + 2] = A.ptr;
       q[o + 3] = bPtr;
       q[o + 4] = C.ptr;
       q[o + 5] = k;
       q[o + 6] = alpha;
-      // OP_DRIVE: where the sums start (0: C); OP_GEMM: beta and B^T
-      q[o + 7] = drive ? c0 : beta;
-      if (!drive) q[o + 8] = btPtr;
+      q[o + 7] = beta;
+      q[o + 8] = btPtr;
       return;
     }
     this.#queue.flush();
@@ -386,9 +379,70 @@ class WasmBackend implements Backend {
     q[o + 6] = options.scale ?? 1;
     q[o + 7] = clip ? clip[0] : Number.NEGATIVE_INFINITY;
     q[o + 8] = clip ? clip[1] : Number.POSITIVE_INFINITY;
-    // The gradient rule: this layer's state gradient, queued a few operations before as a
-    // fused OP_GRAD_HSIG (gradientTail) on (S, V)? Then both become one pass.
-    mergeGradientEuler(this.#queue, o, S, V, D, O, q[o + 6] as number, q[o + 7] as number, q[o + 8] as number);
+  }
+
+  gradientStep(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void {
+    const S = s as WasmMatrix;
+    const N = n as WasmMatrix;
+    const A = da as WasmMatrix;
+    const D = dt as WasmMatrix;
+    const O = out as WasmMatrix;
+    if (kind !== "hard-sigmoid" || new Set([S, N, A, D, O]).size !== 5) {
+      gradientStepReference(this, kind, s, n, da, dt, out, options);
+      return;
+    }
+    this.#settleOuter([S, D], [N, A, O]);
+    queueGradientStep(this.#queue, S, N, A, D, O, options.scale, options.clip[0], options.clip[1]);
+  }
+
+  driveStep(a: Matrix, w: Matrix, base: Matrix, n: Matrix, step: DriveGradientStep | null): void {
+    const A = a as WasmMatrix;
+    const W = w as WasmMatrix;
+    const C0 = base as WasmMatrix;
+    const C = n as WasmMatrix;
+    const k = A.cols;
+    // The fused pass: a short inner dimension (one pass over a row of W^T per nonzero of a
+    // row of A), the hard sigmoid, and matrices as the contract says; else the composition.
+    const parts: WasmMatrix[] = [A, W, C];
+    if (C0 !== C) parts.push(C0);
+    if (step !== null) {
+      parts.push(step.s as WasmMatrix, step.da as WasmMatrix, step.dt as WasmMatrix, step.out as WasmMatrix);
+      if (step.act !== null) parts.push(step.act as WasmMatrix);
+    }
+    if (k > SPARSE_K_MAX || W.cols !== k || A.rows !== C.rows || W.rows !== C.cols || (step !== null && step.kind !== "hard-sigmoid") || new Set(parts).size !== parts.length) {
+      driveStepReference(this, a, w, base, n, step);
+      return;
+    }
+    const S = step?.s as WasmMatrix | undefined;
+    const written = step === null ? [C] : [C, step.da as WasmMatrix, step.out as WasmMatrix, ...(step.act ? [step.act as WasmMatrix] : [])];
+    this.#settleOuter(S === undefined ? [A, W, C0] : [A, W, C0, S, step?.dt as WasmMatrix], written);
+    const bPtr = this.#transposed(W);
+    queueDrive(
+      this.#queue,
+      A,
+      W,
+      bPtr,
+      C0,
+      C,
+      step === null
+        ? null
+        : {
+            s: step.s as WasmMatrix,
+            da: step.da as WasmMatrix,
+            dt: step.dt as WasmMatrix,
+            out: step.out as WasmMatrix,
+            act: step.act as WasmMatrix | null,
+            scale: step.scale,
+            lo: step.clip[0],
+            hi: step.clip[1],
+          },
+    );
+  }
+
+  /** Runs the deferred outer products first when one of them writes a matrix in `reads` or touches one in `writes`. */
+  #settleOuter(reads: readonly WasmMatrix[], writes: readonly WasmMatrix[]): void {
+    if (this.#outer.length === 0) return;
+    if (reads.some((m) => m.pend & 1) || writes.some((m) => m.pend !== 0)) this.#runOuter();
   }
 
   leakyStep(kind: ActivationKind, s: Matrix, u: Matrix, dt: Matrix, out: Matrix): void {
@@ -400,7 +454,7 @@ class WasmBackend implements Backend {
       leakyStepReference(this, kind, s, u, dt, out);
       return;
     }
-    if (this.#outer.length > 0 && (O.pend !== 0 || U.pend !== 0 || S.pend & 1 || D.pend & 1)) this.#runOuter();
+    this.#settleOuter([S, D], [O, U]);
     queueLeaky(this.#queue, ACTIVATION_CODE[kind], S, U, D, O);
   }
 
@@ -412,7 +466,7 @@ class WasmBackend implements Backend {
       gradientTailReference(this, kind, s, n, da);
       return;
     }
-    if (this.#outer.length > 0 && (N.pend !== 0 || A.pend !== 0 || S.pend & 1)) this.#runOuter();
+    this.#settleOuter([S], [N, A]);
     queueGradientTail(this.#queue, S, N, A);
   }
 

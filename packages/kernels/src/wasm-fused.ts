@@ -1,30 +1,28 @@
 /**
- * The fused operations of the `wasm-f32` backend, in its queue (`wasm-queue.ts`): each
- * runs in one pass over a block of rows what a fixed sequence of plain operations does in
- * several, with the same float32 operations in the same order per entry, so the results
- * are bit-identical to the sequence.
+ * The fused operations of the `wasm-f32` backend, in its queue (`wasm-queue.ts`): each is
+ * one queued operation that runs in one pass over a block of rows what a fixed sequence of
+ * plain operations does in several, with the same float32 operations in the same order per
+ * entry, so the results are bit-identical to the sequence (the `Backend` method's reference
+ * composition):
  *
- * - `Backend.leakyStep` and `Backend.gradientTail` (hard sigmoid) are queued directly as
- *   OP_LEAKY and OP_GRAD_HSIG ({@link queueLeaky}, {@link queueGradientTail}).
- * - Two merges of queued operations remain, each checked against the operations queued in
- *   between (nothing there may name the matrices involved): the Euler step of a layer
- *   joins the OP_GRAD_HSIG of the same state and sums ({@link mergeGradientEuler}); that
- *   OP_GRAD_EULER and the state's activation join the output layer's drive of a wide layer,
- *   a product with a short inner dimension into the same sums ({@link fuseDrive}), whose
- *   stores of the sums and of rho'(s) are left out when the next step overwrites them
- *   ({@link markDead}).
+ * - `leakyStep`: OP_LEAKY (every activation);
+ * - `gradientTail`, `gradientStep` (hard sigmoid): OP_GRAD_HSIG, OP_GRAD_EULER;
+ * - `driveStep` (hard sigmoid, a product with a short inner dimension: the output layer's
+ *   drive of a wide layer): OP_DRIVE, the product, the gradient step and the activation of
+ *   the layer in one pass over each row.
+ *
+ * They are called explicitly by `@hts/energy` and `@hts/ep`; nothing here looks for call
+ * sequences in the queue. The one analysis of the queue is {@link markDead}: the stores of
+ * an OP_DRIVE's sums and rho'(s) are left out when a later OP_DRIVE overwrites them before
+ * anything reads them (every relaxation step but the last of a phase).
  */
-import { DRIVE_DEAD, OP_ACTIVATE, OP_COPY, OP_DRIVE, OP_GRAD_EULER, OP_GRAD_HSIG, OP_LEAKY, OP_SLOTS } from "./wasm-exec.js";
+import { DRIVE_DEAD, OP_DRIVE, OP_GRAD_EULER, OP_GRAD_HSIG, OP_LEAKY, OP_SLOTS } from "./wasm-exec.js";
 import type { WasmMatrix } from "./wasm-memory.js";
 import type { OpQueue } from "./wasm-queue.js";
 
-/** How far back (in operations) the merges look. */
-const LOOK_BACK = 16;
-
 /**
  * Whether an operation in the queue slots [from, to) names one of the matrices at p1..p5
- * (NaN: none) among its arguments. The merges move work past such operations only when
- * they do not.
+ * (NaN: none) among its arguments.
  */
 export function names(q: Float64Array, from: number, to: number, p1: number, p2 = Number.NaN, p3 = Number.NaN, p4 = Number.NaN, p5 = Number.NaN): boolean {
   for (let y = from; y < to; y += OP_SLOTS) {
@@ -38,9 +36,7 @@ export function names(q: Float64Array, from: number, to: number, p1: number, p2 
 
 /** Queues `Backend.leakyStep`: u = rho(u) - s, out = s + dt (.) u (out, s, u distinct). */
 export function queueLeaky(queue: OpQueue, code: number, s: WasmMatrix, u: WasmMatrix, dt: WasmMatrix, out: WasmMatrix): void {
-  queue.beforeWrite(u);
-  const o = queue.enqueue(out.rows, out, s, u, dt);
-  queue.alsoWrites(u);
+  const o = queue.enqueueFused(out.rows, [out, u], [s], [dt]);
   const q = queue.q;
   q[o] = OP_LEAKY;
   q[o + 1] = out.cols;
@@ -53,9 +49,7 @@ export function queueLeaky(queue: OpQueue, code: number, s: WasmMatrix, u: WasmM
 
 /** Queues `Backend.gradientTail` for the hard sigmoid: da = rho'(s), n = s - da (.) n (s, n, da distinct). */
 export function queueGradientTail(queue: OpQueue, s: WasmMatrix, n: WasmMatrix, da: WasmMatrix): void {
-  queue.beforeWrite(da);
-  const o = queue.enqueue(n.rows, n, s, null, null);
-  queue.alsoWrites(da);
+  const o = queue.enqueueFused(n.rows, [n, da], [s], []);
   const q = queue.q;
   q[o] = OP_GRAD_HSIG;
   q[o + 1] = n.cols;
@@ -64,103 +58,63 @@ export function queueGradientTail(queue: OpQueue, s: WasmMatrix, n: WasmMatrix, 
   q[o + 4] = da.ptr;
 }
 
-/**
- * The Euler step just queued at slot `o`, `next = clip(s + scale dt (.) v)`: when the
- * OP_GRAD_HSIG that last wrote v (the state gradient of the same s) is a few operations
- * before, with nothing in between naming s, v, its da or next, both become one pass at the
- * earlier position (an OP_GRAD_EULER), which changes nothing. Returns whether it merged.
- */
-export function mergeGradientEuler(queue: OpQueue, o: number, S: WasmMatrix, V: WasmMatrix, D: WasmMatrix, O: WasmMatrix, scale: number, lo: number, hi: number): boolean {
-  if (S === V || O === S || O === V) return false;
+/** Queues `Backend.gradientStep` for the hard sigmoid (s, n, da, dt, out distinct). */
+export function queueGradientStep(queue: OpQueue, s: WasmMatrix, n: WasmMatrix, da: WasmMatrix, dt: WasmMatrix, out: WasmMatrix, scale: number, lo: number, hi: number): void {
+  const o = queue.enqueueFused(out.rows, [out, n, da], [s], [dt]);
   const q = queue.q;
-  for (let x = o - OP_SLOTS; x >= 0 && x >= o - LOOK_BACK * OP_SLOTS; x -= OP_SLOTS) {
-    if (q[x] === OP_GRAD_HSIG && q[x + 2] === S.ptr && q[x + 3] === V.ptr) {
-      const da = q[x + 4] as number;
-      if (da === O.ptr) return false;
-      if (names(q, x + OP_SLOTS, o, S.ptr, V.ptr, da, O.ptr)) return false;
-      q[x] = OP_GRAD_EULER;
-      q[x + 5] = D.ptr;
-      q[x + 6] = O.ptr;
-      q[x + 7] = scale;
-      q[x + 8] = lo;
-      q[x + 9] = hi;
-      queue.queued -= 1;
-      fuseDrive(queue, x);
-      return true;
-    }
-    // Another operation on V: it is not the state gradient's last writer.
-    if (names(q, x, x + OP_SLOTS, V.ptr)) return false;
-  }
-  return false;
+  q[o] = OP_GRAD_EULER;
+  q[o + 1] = out.cols;
+  q[o + 2] = s.ptr;
+  q[o + 3] = n.ptr;
+  q[o + 4] = da.ptr;
+  q[o + 5] = dt.ptr;
+  q[o + 6] = out.ptr;
+  q[o + 7] = scale;
+  q[o + 8] = lo;
+  q[o + 9] = hi;
+}
+
+/** The gradient step of an OP_DRIVE (see {@link queueDrive}). */
+export interface DriveStepPtrs {
+  readonly s: WasmMatrix;
+  readonly da: WasmMatrix;
+  readonly dt: WasmMatrix;
+  readonly out: WasmMatrix;
+  readonly act: WasmMatrix | null;
+  readonly scale: number;
+  readonly lo: number;
+  readonly hi: number;
 }
 
 /**
- * An OP_DRIVE about to be queued at slot `o` into C: when a copy(C0, C) was queued just
- * before, it is folded in (the sums start from C0, one pass over C fewer). Returns the slot
- * where the OP_DRIVE goes and the C0 (0: none).
+ * Queues `Backend.driveStep` as an OP_DRIVE: C = C0 + A B (A: m x k with k <= SPARSE_K_MAX,
+ * B: k x n at `bPtr`, the transpose of w), C0 = `base` (0: C itself), then the gradient step.
+ * `w` is the matrix B is the transpose of (read whole).
  */
-export function foldCopy(queue: OpQueue, o: number, A: WasmMatrix, C: WasmMatrix, n: number): [number, number] {
+export function queueDrive(queue: OpQueue, a: WasmMatrix, w: WasmMatrix, bPtr: number, base: WasmMatrix, c: WasmMatrix, step: DriveStepPtrs | null): void {
+  const writes = step === null ? [c] : step.act === null ? [c, step.da, step.out] : [c, step.da, step.out, step.act];
+  const rowReads = step === null ? [a, base] : [a, base, step.s];
+  const o = queue.enqueueFused(c.rows, writes, rowReads, step === null ? [w] : [w, step.dt]);
+  const k = a.cols;
+  if (k > queue.maxK) queue.maxK = k;
   const q = queue.q;
-  const p = o - OP_SLOTS;
-  if (p >= 0 && q[p] === OP_COPY && q[p + 3] === C.ptr && q[p + 1] === n && q[p + 2] !== C.ptr && A.ptr !== C.ptr) {
-    const c0 = q[p + 2] as number;
-    q.fill(0, p + 1, p + OP_SLOTS);
-    queue.queued -= 1;
-    return [p, c0];
-  }
-  return [o, 0];
-}
-
-/**
- * The OP_GRAD_EULER at slot `x` (state s, sums o): when o was last written by an OP_DRIVE
- * (the output layer's drive of a wide layer) and nothing in between names s, o, da, dt or
- * next, the gradient rule moves into the drive's pass and slot x goes. The same operations
- * in the same order per entry: bit-identical.
- */
-export function fuseDrive(queue: OpQueue, x: number): void {
-  const q = queue.q;
-  const s = q[x + 2] as number;
-  const o = q[x + 3] as number;
-  const da = q[x + 4] as number;
-  const dt = q[x + 5] as number;
-  const next = q[x + 6] as number;
-  for (let g = x - OP_SLOTS; g >= 0 && g >= x - LOOK_BACK * OP_SLOTS; g -= OP_SLOTS) {
-    if (q[g] === OP_DRIVE && q[g + 8] === 0 && q[g + 4] === o) {
-      // its inputs must not be what the gradient rule writes (o is its own output)
-      if (names(q, g, g + OP_SLOTS, s, da, next, dt)) return;
-      q[g + 8] = s;
-      q[g + 9] = da;
-      q[g + 10] = dt;
-      q[g + 11] = next;
-      q[g + 12] = q[x + 7] as number;
-      q[g + 13] = q[x + 8] as number;
-      q[g + 14] = q[x + 9] as number;
-      q.copyWithin(x, x + OP_SLOTS, queue.queued * OP_SLOTS);
-      queue.queued -= 1;
-      fuseActivate(queue, g);
-      return;
-    }
-    if (names(q, g, g + OP_SLOTS, s, o, da, dt, next)) return;
-  }
-}
-
-/**
- * activate(hard-sigmoid, s, act) queued before the OP_DRIVE with the gradient rule on s at
- * slot `g`, with nothing in between naming s or act: act is written in the drive's pass
- * (from the s it reads anyway) and the activation's slot goes.
- */
-function fuseActivate(queue: OpQueue, g: number): void {
-  const q = queue.q;
-  const s = q[g + 8] as number;
-  for (let x = g - OP_SLOTS; x >= 0 && x >= g - LOOK_BACK * OP_SLOTS; x -= OP_SLOTS) {
-    if (q[x] === OP_ACTIVATE && q[x + 2] === 0 && q[x + 3] === 0 && q[x + 4] === s) {
-      const act = q[x + 5] as number;
-      if (act === s || names(q, g, g + OP_SLOTS, act) || names(q, x + OP_SLOTS, g, act, s)) return;
-      q[g + 15] = act;
-      q.copyWithin(x, x + OP_SLOTS, queue.queued * OP_SLOTS);
-      queue.queued -= 1;
-      return;
-    }
+  q[o] = OP_DRIVE;
+  q[o + 1] = c.cols;
+  q[o + 2] = a.ptr;
+  q[o + 3] = bPtr;
+  q[o + 4] = c.ptr;
+  q[o + 5] = k;
+  q[o + 6] = 1;
+  q[o + 7] = base === c ? 0 : base.ptr;
+  if (step !== null) {
+    q[o + 8] = step.s.ptr;
+    q[o + 9] = step.da.ptr;
+    q[o + 10] = step.dt.ptr;
+    q[o + 11] = step.out.ptr;
+    q[o + 12] = step.scale;
+    q[o + 13] = step.lo;
+    q[o + 14] = step.hi;
+    q[o + 15] = step.act === null ? 0 : step.act.ptr;
   }
 }
 

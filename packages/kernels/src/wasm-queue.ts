@@ -108,20 +108,37 @@ export class OpQueue {
     return o;
   }
 
-  /** Runs the queue first when a queued operation reads `w` whole (call before queuing an operation that also writes `w`). */
-  beforeWrite(w: WasmMatrix): void {
-    if (this.queued > 0 && w.qGlobal === this.epoch) this.flush();
-  }
-
-  /** Marks `w` as written row-wise by the operation just queued (besides its own output). */
-  alsoWrites(w: WasmMatrix): void {
-    const now = this.epoch;
-    if (w.qRow !== now) {
-      w.qRow = now;
-      this.#rowBytes += w.cols * 4;
+  /**
+   * {@link OpQueue.enqueue} for a fused operation that writes all of `writes` row-wise
+   * (the first is its output) and reads `rowReads` row-wise and `wholeReads` whole.
+   */
+  enqueueFused(rows: number, writes: readonly WasmMatrix[], rowReads: readonly WasmMatrix[], wholeReads: readonly WasmMatrix[]): number {
+    const e = this.epoch;
+    if (this.queued > 0) {
+      let run = rows !== this.rows || this.queued >= MAX_QUEUED;
+      for (const w of writes) run ||= w.qGlobal === e;
+      for (const g of wholeReads) run ||= g.qWrite === e;
+      if (run) this.flush();
     }
-    w.qWrite = now;
-    w.version++;
+    const now = this.epoch;
+    this.rows = rows;
+    for (const m of [...writes, ...rowReads]) {
+      if (m.qRow !== now) {
+        m.qRow = now;
+        this.#rowBytes += m.cols * 4;
+      }
+    }
+    for (const w of writes) {
+      w.qWrite = now;
+      w.version++;
+    }
+    for (const g of wholeReads) {
+      g.qGlobal = now;
+      if (g.length * 4 > BIG_OPERAND_BYTES) this.#bigOperand = true;
+    }
+    const o = this.queued++ * OP_SLOTS;
+    this.q.fill(0, o + 1, o + OP_SLOTS);
+    return o;
   }
 
   /** Whether an operation on `rows` rows is worth sharing with the worker threads. */
