@@ -75,6 +75,8 @@ class BoundLayeredEnergy implements BoundEnergy {
   readonly #a: Matrix[];
   readonly #da: Matrix[];
   readonly #tmp: Matrix[];
+  /** Per layer, in gradientStep: whether a(s_l) is computed in the layer's own fused step (reused). */
+  readonly #late: boolean[] = [];
 
   constructor(backend: Backend, params: NetworkParams, batch: number, kind: ActivationKind, rho: boolean, name: string) {
     this.batch = batch;
@@ -196,7 +198,8 @@ class BoundLayeredEnergy implements BoundEnergy {
     // own fused step (after it, from the same state) when layer l - 1, whose product comes
     // first, does not need it; else here, before the products.
     let a: readonly Matrix[] = state;
-    const late: boolean[] = [];
+    const late = this.#late;
+    late.length = 0;
     if (this.#rho) {
       for (let l = 1; l <= L; l++) {
         const own = inParity(l, layers) && l < L && (l === 1 || !inParity(l - 1, layers));

@@ -48,6 +48,12 @@ export { wasmUnavailableReason } from "./wasm-module.js";
 /** Most threads a backend runs on (the control block's size). */
 const MAX_THREADS = 16;
 
+/** Whether the matrices of `parts` are all different (a handful: pairwise). */
+function distinct(parts: readonly WasmMatrix[]): boolean {
+  for (let i = 1; i < parts.length; i++) for (let j = 0; j < i; j++) if (parts[i] === parts[j]) return false;
+  return true;
+}
+
 const ACTIVATION_CODE: Readonly<Record<ActivationKind, number>> = { "hard-sigmoid": 0, sigmoid: 1, tanh: 2 };
 
 
@@ -96,6 +102,8 @@ class WasmBackend implements Backend {
   readonly #heap: WasmHeap;
   readonly #queue: OpQueue;
   readonly #outer: OuterProduct[] = [];
+  /** The matrices of a fused call, for the checks (reused: nothing allocated per call). */
+  readonly #parts: WasmMatrix[] = [];
 
   /** `workers` worker threads (0: none) will share the queue; start them with {@link WasmBackend.workerData}. */
   constructor(kernels: WasmKernels, memory: WasmMemory, workers: number) {
@@ -387,11 +395,14 @@ class WasmBackend implements Backend {
     const A = da as WasmMatrix;
     const D = dt as WasmMatrix;
     const O = out as WasmMatrix;
-    if (kind !== "hard-sigmoid" || new Set([S, N, A, D, O]).size !== 5) {
+    const parts = this.#parts;
+    parts.length = 0;
+    parts.push(S, N, A, D, O);
+    if (kind !== "hard-sigmoid" || !distinct(parts)) {
       gradientStepReference(this, kind, s, n, da, dt, out, options);
       return;
     }
-    this.#settleOuter([S, D], [N, A, O]);
+    if (this.#outer.length > 0) this.#settleOuter([S, D], [N, A, O]);
     queueGradientStep(this.#queue, S, N, A, D, O, options.scale, options.clip[0], options.clip[1]);
   }
 
@@ -403,19 +414,20 @@ class WasmBackend implements Backend {
     const k = A.cols;
     // The fused pass: a short inner dimension (one pass over a row of W^T per nonzero of a
     // row of A), the hard sigmoid, and matrices as the contract says; else the composition.
-    const parts: WasmMatrix[] = [A, W, C];
+    const parts = this.#parts;
+    parts.length = 0;
+    parts.push(A, W, C);
     if (C0 !== C) parts.push(C0);
     if (step !== null) {
       parts.push(step.s as WasmMatrix, step.da as WasmMatrix, step.dt as WasmMatrix, step.out as WasmMatrix);
       if (step.act !== null) parts.push(step.act as WasmMatrix);
     }
-    if (k > SPARSE_K_MAX || W.cols !== k || A.rows !== C.rows || W.rows !== C.cols || (step !== null && step.kind !== "hard-sigmoid") || new Set(parts).size !== parts.length) {
+    if (k > SPARSE_K_MAX || W.cols !== k || A.rows !== C.rows || W.rows !== C.cols || (step !== null && step.kind !== "hard-sigmoid") || !distinct(parts)) {
       driveStepReference(this, a, w, base, n, step);
       return;
     }
-    const S = step?.s as WasmMatrix | undefined;
-    const written = step === null ? [C] : [C, step.da as WasmMatrix, step.out as WasmMatrix, ...(step.act ? [step.act as WasmMatrix] : [])];
-    this.#settleOuter(S === undefined ? [A, W, C0] : [A, W, C0, S, step?.dt as WasmMatrix], written);
+    // every matrix but C, da, out and act is only read
+    if (this.#outer.length > 0 && parts.some((m) => m.pend !== 0)) this.#runOuter();
     const bPtr = this.#transposed(W);
     queueDrive(
       this.#queue,
@@ -441,7 +453,6 @@ class WasmBackend implements Backend {
 
   /** Runs the deferred outer products first when one of them writes a matrix in `reads` or touches one in `writes`. */
   #settleOuter(reads: readonly WasmMatrix[], writes: readonly WasmMatrix[]): void {
-    if (this.#outer.length === 0) return;
     if (reads.some((m) => m.pend & 1) || writes.some((m) => m.pend !== 0)) this.#runOuter();
   }
 
@@ -454,7 +465,7 @@ class WasmBackend implements Backend {
       leakyStepReference(this, kind, s, u, dt, out);
       return;
     }
-    this.#settleOuter([S, D], [O, U]);
+    if (this.#outer.length > 0) this.#settleOuter([S, D], [O, U]);
     queueLeaky(this.#queue, ACTIVATION_CODE[kind], S, U, D, O);
   }
 
@@ -466,7 +477,7 @@ class WasmBackend implements Backend {
       gradientTailReference(this, kind, s, n, da);
       return;
     }
-    this.#settleOuter([S], [N, A]);
+    if (this.#outer.length > 0) this.#settleOuter([S], [N, A]);
     queueGradientTail(this.#queue, S, N, A);
   }
 

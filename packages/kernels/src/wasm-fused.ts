@@ -36,7 +36,7 @@ export function names(q: Float64Array, from: number, to: number, p1: number, p2 
 
 /** Queues `Backend.leakyStep`: u = rho(u) - s, out = s + dt (.) u (out, s, u distinct). */
 export function queueLeaky(queue: OpQueue, code: number, s: WasmMatrix, u: WasmMatrix, dt: WasmMatrix, out: WasmMatrix): void {
-  const o = queue.enqueueFused(out.rows, [out, u], [s], [dt]);
+  const o = queue.enqueueFused(out.rows, out, u, null, null, s, null, null, dt, null);
   const q = queue.q;
   q[o] = OP_LEAKY;
   q[o + 1] = out.cols;
@@ -49,7 +49,7 @@ export function queueLeaky(queue: OpQueue, code: number, s: WasmMatrix, u: WasmM
 
 /** Queues `Backend.gradientTail` for the hard sigmoid: da = rho'(s), n = s - da (.) n (s, n, da distinct). */
 export function queueGradientTail(queue: OpQueue, s: WasmMatrix, n: WasmMatrix, da: WasmMatrix): void {
-  const o = queue.enqueueFused(n.rows, [n, da], [s], []);
+  const o = queue.enqueueFused(n.rows, n, da, null, null, s, null, null, null, null);
   const q = queue.q;
   q[o] = OP_GRAD_HSIG;
   q[o + 1] = n.cols;
@@ -60,7 +60,7 @@ export function queueGradientTail(queue: OpQueue, s: WasmMatrix, n: WasmMatrix, 
 
 /** Queues `Backend.gradientStep` for the hard sigmoid (s, n, da, dt, out distinct). */
 export function queueGradientStep(queue: OpQueue, s: WasmMatrix, n: WasmMatrix, da: WasmMatrix, dt: WasmMatrix, out: WasmMatrix, scale: number, lo: number, hi: number): void {
-  const o = queue.enqueueFused(out.rows, [out, n, da], [s], [dt]);
+  const o = queue.enqueueFused(out.rows, out, n, da, null, s, null, null, dt, null);
   const q = queue.q;
   q[o] = OP_GRAD_EULER;
   q[o + 1] = out.cols;
@@ -92,9 +92,11 @@ export interface DriveStepPtrs {
  * `w` is the matrix B is the transpose of (read whole).
  */
 export function queueDrive(queue: OpQueue, a: WasmMatrix, w: WasmMatrix, bPtr: number, base: WasmMatrix, c: WasmMatrix, step: DriveStepPtrs | null): void {
-  const writes = step === null ? [c] : step.act === null ? [c, step.da, step.out] : [c, step.da, step.out, step.act];
-  const rowReads = step === null ? [a, base] : [a, base, step.s];
-  const o = queue.enqueueFused(c.rows, writes, rowReads, step === null ? [w] : [w, step.dt]);
+  // base and s are read row-wise (a too, row r of A for row r of C)
+  const o =
+    step === null
+      ? queue.enqueueFused(c.rows, c, null, null, null, a, base, null, w, null)
+      : queue.enqueueFused(c.rows, c, step.da, step.out, step.act, a, base, step.s, w, step.dt);
   const k = a.cols;
   if (k > queue.maxK) queue.maxK = k;
   const q = queue.q;

@@ -109,36 +109,67 @@ export class OpQueue {
   }
 
   /**
-   * {@link OpQueue.enqueue} for a fused operation that writes all of `writes` row-wise
-   * (the first is its output) and reads `rowReads` row-wise and `wholeReads` whole.
+   * {@link OpQueue.enqueue} for a fused operation that writes `w` (its output) and `w2`,
+   * `w3`, `w4` row-wise, reads `r1`, `r2`, `r3` row-wise and `g1`, `g2` whole (null: none).
+   * Separate parameters, not lists: nothing is allocated per call.
    */
-  enqueueFused(rows: number, writes: readonly WasmMatrix[], rowReads: readonly WasmMatrix[], wholeReads: readonly WasmMatrix[]): number {
+  enqueueFused(
+    rows: number,
+    w: WasmMatrix,
+    w2: WasmMatrix | null,
+    w3: WasmMatrix | null,
+    w4: WasmMatrix | null,
+    r1: WasmMatrix | null,
+    r2: WasmMatrix | null,
+    r3: WasmMatrix | null,
+    g1: WasmMatrix | null,
+    g2: WasmMatrix | null,
+  ): number {
     const e = this.epoch;
-    if (this.queued > 0) {
-      let run = rows !== this.rows || this.queued >= MAX_QUEUED;
-      for (const w of writes) run ||= w.qGlobal === e;
-      for (const g of wholeReads) run ||= g.qWrite === e;
-      if (run) this.flush();
+    if (
+      this.queued > 0 &&
+      (rows !== this.rows ||
+        this.queued >= MAX_QUEUED ||
+        w.qGlobal === e ||
+        (w2 !== null && w2.qGlobal === e) ||
+        (w3 !== null && w3.qGlobal === e) ||
+        (w4 !== null && w4.qGlobal === e) ||
+        (g1 !== null && g1.qWrite === e) ||
+        (g2 !== null && g2.qWrite === e))
+    ) {
+      this.flush();
     }
-    const now = this.epoch;
     this.rows = rows;
-    for (const m of [...writes, ...rowReads]) {
-      if (m.qRow !== now) {
-        m.qRow = now;
-        this.#rowBytes += m.cols * 4;
-      }
-    }
-    for (const w of writes) {
-      w.qWrite = now;
-      w.version++;
-    }
-    for (const g of wholeReads) {
-      g.qGlobal = now;
-      if (g.length * 4 > BIG_OPERAND_BYTES) this.#bigOperand = true;
-    }
+    this.#writes(w);
+    if (w2 !== null) this.#writes(w2);
+    if (w3 !== null) this.#writes(w3);
+    if (w4 !== null) this.#writes(w4);
+    if (r1 !== null) this.#readsRows(r1);
+    if (r2 !== null) this.#readsRows(r2);
+    if (r3 !== null) this.#readsRows(r3);
+    if (g1 !== null) this.#readsWhole(g1);
+    if (g2 !== null) this.#readsWhole(g2);
     const o = this.queued++ * OP_SLOTS;
     this.q.fill(0, o + 1, o + OP_SLOTS);
     return o;
+  }
+
+  #writes(w: WasmMatrix): void {
+    this.#readsRows(w);
+    w.qWrite = this.epoch;
+    w.version++;
+  }
+
+  #readsRows(r: WasmMatrix): void {
+    if (r.qRow !== this.epoch) {
+      r.qRow = this.epoch;
+      this.#rowBytes += r.cols * 4;
+    }
+  }
+
+  #readsWhole(g: WasmMatrix): void {
+    g.qGlobal = this.epoch;
+    if (g.length * 4 > BIG_OPERAND_BYTES) this.#bigOperand = true;
   }
 
   /** Whether an operation on `rows` rows is worth sharing with the worker threads. */
