@@ -174,7 +174,7 @@ export class Relaxer {
   /**
    * The velocity and the Euler step of the layers of `layers` from `from` into `to`: for the
    * gradient rule with an energy that has `gradientStep`, one call (which a backend may fuse);
-   * else {@link Relaxer.#velocity} then {@link Relaxer.#update}.
+   * else the velocity, then the update of each layer.
    */
   #advance(from: readonly Matrix[], to: readonly Matrix[], beta: number, layers: LayerParity): void {
     const energy = this.#energy;

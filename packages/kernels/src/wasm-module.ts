@@ -21,11 +21,12 @@ export const WASM_PAGE = 65536;
 /** The most pages the kernels' memory import allows (2 GiB). */
 export const MAX_PAGES = 32768;
 
-/** The parts of the WebAssembly JavaScript API used here (typed locally: the package's lib is ES2023, without the DOM). */
+/** A WebAssembly.Memory, as far as it is used here (typed locally: the package's lib is ES2023, without the DOM). */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
   grow(pages: number): number;
 }
+
 /** The part of the WebAssembly API used here. */
 export interface WasmApi {
   validate(bytes: Uint8Array): boolean;
