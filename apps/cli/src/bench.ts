@@ -8,7 +8,7 @@ import { loadEmbedded } from "@hts/datasets/node";
 import { createRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import { createNetwork, createTrainer, type Trainer } from "@hts/ep";
-import { type Backend, type BackendPreference, createBackend, createWasmBackend } from "@hts/kernels";
+import { type Backend, type BackendPreference, createBackend, createWasmBackend } from "@hts/kernels/node";
 import { choice, formatHelp, int, numList, type OptionTable, parseCommand } from "./args.js";
 import { UsageError } from "./usage-error.js";
 

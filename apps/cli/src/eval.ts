@@ -1,7 +1,7 @@
 import { applyInputTransform, checkInputTransform, loadDataset } from "@hts/datasets/node";
 import { createCost, createEnergy } from "@hts/energy";
 import { createEvaluator, DYNAMICS, loadCheckpoint, networkFromSnapshot, ORDERS } from "@hts/ep/node";
-import { createBackend } from "@hts/kernels";
+import { createBackend } from "@hts/kernels/node";
 import { shortReason } from "@hts/study";
 import { choice, formatHelp, int, num, type OptionTable, type ParsedArgs, parseCommand, str } from "./args.js";
 import { type Io, writeFileAtomic } from "./io.js";

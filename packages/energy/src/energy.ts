@@ -41,6 +41,18 @@ export interface ParamGradientOptions {
   readonly accumulate?: boolean;
 }
 
+/** Options of {@link BoundEnergy.gradientStep}. */
+export interface EnergyStepOptions {
+  /** dt_l (1 x n_l) per relaxed layer. */
+  readonly dt: readonly Matrix[];
+  /** Multiplies the velocity in the Euler step (the gradient rule descends: -1). */
+  readonly scale: number;
+  /** The clip range of the Euler step (the activation's range). */
+  readonly clip: readonly [number, number];
+  /** The nudge on the top layer (the nudged phase): its gradient gets `beta * costGradient` added. */
+  readonly nudge?: { readonly beta: number; readonly costGradient: Matrix } | null;
+}
+
 /**
  * Which layers a state gradient or a drive is needed for: all, or the odd (l = 1, 3, ...)
  * or even (l = 2, 4, ...) ones, as the even/odd update order asks. An energy may compute
@@ -65,6 +77,16 @@ export interface BoundEnergy {
    * used by the leaky update `s_l <- s_l + dt_l (rho(u_l) - s_l)`.
    */
   drive(state: readonly Matrix[], out: readonly Matrix[], layers?: LayerParity): void;
+  /**
+   * Optional: one Euler step of the gradient rule for the layers of `layers`, in one call,
+   * so that a backend may fuse it: for each such layer l, `work[l]` = dE/ds_l (as
+   * {@link BoundEnergy.stateGradient}), plus `nudge.beta * nudge.costGradient` on the top
+   * layer when `nudge` is given, then `next[l] = clip(state[l] + scale dt_l (.) work[l])`.
+   * The same values as stateGradient, the nudge's axpby and eulerStep one after another;
+   * the relaxer in `@hts/ep` falls back to those when an energy lacks this method. `next`
+   * must be other matrices than `state` and `work`.
+   */
+  gradientStep?(state: readonly Matrix[], work: readonly Matrix[], next: readonly Matrix[], layers: LayerParity, options: EnergyStepOptions): void;
   /** dE/dW_l and dE/db_l, averaged over the batch, into `out`. */
   paramGradient(state: readonly Matrix[], out: ParamGradients, options?: ParamGradientOptions): void;
 }

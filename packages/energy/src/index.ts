@@ -2,7 +2,7 @@ export { COSTS, createCost, softmaxCrossEntropy, squaredError } from "./cost.js"
 export type { BoundCost, Cost, CostBindOptions, CostName, ReadoutParams } from "./cost.js";
 export { createEnergy, ENERGIES } from "./create-energy.js";
 export type { EnergyName } from "./create-energy.js";
-export type { BoundEnergy, Energy, LayerParity, ParamGradientOptions } from "./energy.js";
+export type { BoundEnergy, Energy, EnergyStepOptions, LayerParity, ParamGradientOptions } from "./energy.js";
 export { EnergyError } from "./errors.js";
 export type { EnergyErrorCode } from "./errors.js";
 export { ACTIVATIONS, hopfieldEnergy, primitiveEnergy } from "./layered-energy.js";

@@ -1,5 +1,5 @@
-import type { ActivationKind, Backend, Matrix } from "@hts/kernels";
-import type { BoundEnergy, Energy, LayerParity, ParamGradientOptions } from "./energy.js";
+import { type ActivationKind, type Backend, driveStep, gradientStep, gradientTail, type Matrix } from "@hts/kernels";
+import type { BoundEnergy, Energy, EnergyStepOptions, LayerParity, ParamGradientOptions } from "./energy.js";
 import { EnergyError } from "./errors.js";
 import { type NetworkParams, type ParamGradients, validateSizes } from "./params.js";
 
@@ -75,6 +75,8 @@ class BoundLayeredEnergy implements BoundEnergy {
   readonly #a: Matrix[];
   readonly #da: Matrix[];
   readonly #tmp: Matrix[];
+  /** Per layer, in gradientStep: whether a(s_l) is computed in the layer's own fused step (reused). */
+  readonly #late: boolean[] = [];
 
   constructor(backend: Backend, params: NetworkParams, batch: number, kind: ActivationKind, rho: boolean, name: string) {
     this.batch = batch;
@@ -130,17 +132,27 @@ class BoundLayeredEnergy implements BoundEnergy {
   #neighbourSignal(a: readonly Matrix[], out: readonly Matrix[], parity: LayerParity): void {
     this.#input();
     const be = this.#be;
-    const { W, b } = this.#p;
+    const W = this.#p.W;
     for (let l = 1; l <= this.#L; l++) {
       if (!inParity(l, parity)) continue;
       const o = out[l - 1] as Matrix;
-      if (l === 1) be.copy(this.#inputDrive, o);
-      else {
-        be.broadcastRows(b[l - 1] as Matrix, o);
-        be.gemm(a[l - 2] as Matrix, W[l - 1] as Matrix, o, { beta: 1 });
-      }
-      if (l < this.#L) be.gemm(a[l] as Matrix, W[l] as Matrix, o, { transB: true, beta: 1 });
+      const base = this.#signalBase(a, o, l);
+      // the last term, a(s_{l+1}) W_{l+1}^T, starting from the base (Backend.driveStep)
+      if (l < this.#L) driveStep(be, a[l] as Matrix, W[l] as Matrix, base, o, null);
+      else if (base !== o) be.copy(base, o);
     }
+  }
+
+  /**
+   * The part of n_l before its last term: x W_1 + b_1 (kept from setInput) for l = 1, else
+   * b_l + a(s_{l-1}) W_l written into `o`. Returns the matrix that holds it.
+   */
+  #signalBase(a: readonly Matrix[], o: Matrix, l: number): Matrix {
+    if (l === 1) return this.#inputDrive;
+    const be = this.#be;
+    be.broadcastRows(this.#p.b[l - 1] as Matrix, o);
+    be.gemm(a[l - 2] as Matrix, this.#p.W[l - 1] as Matrix, o, { beta: 1 });
+    return o;
   }
 
   value(state: readonly Matrix[]): number {
@@ -168,11 +180,59 @@ class BoundLayeredEnergy implements BoundEnergy {
     for (let l = 0; l < this.#L; l++) {
       if (!inParity(l + 1, layers)) continue;
       const o = out[l] as Matrix;
-      if (this.#rho) {
-        be.activateDerivative(this.#kind, state[l] as Matrix, this.#da[l] as Matrix);
-        be.mul(this.#da[l] as Matrix, o, o);
+      // s - a'(s) (.) n, in place on n: the fused tail for rho (a backend may run it in one pass)
+      if (this.#rho) gradientTail(be, this.#kind, state[l] as Matrix, o, this.#da[l] as Matrix);
+      else be.axpby(1, state[l] as Matrix, -1, o, o);
+    }
+  }
+
+  gradientStep(state: readonly Matrix[], work: readonly Matrix[], next: readonly Matrix[], layers: LayerParity, options: EnergyStepOptions): void {
+    this.#input();
+    const be = this.#be;
+    const L = this.#L;
+    const kind = this.#kind;
+    const { dt, scale, clip } = options;
+    const nudge = options.nudge ?? null;
+    const W = this.#p.W;
+    // a(s_l) is needed by the products of layers l - 1 and l + 1. It is computed in layer l's
+    // own fused step (after it, from the same state) when layer l - 1, whose product comes
+    // first, does not need it; else here, before the products.
+    let a: readonly Matrix[] = state;
+    const late = this.#late;
+    late.length = 0;
+    if (this.#rho) {
+      for (let l = 1; l <= L; l++) {
+        const own = inParity(l, layers) && l < L && (l === 1 || !inParity(l - 1, layers));
+        late.push(own);
+        const needed = (l > 1 && inParity(l - 1, layers)) || (l < L && inParity(l + 1, layers));
+        if (!own && needed) be.activate(kind, state[l - 1] as Matrix, this.#a[l - 1] as Matrix);
       }
-      be.axpby(1, state[l] as Matrix, -1, o, o);
+      a = this.#a;
+    }
+    for (let l = 1; l <= L; l++) {
+      if (!inParity(l, layers)) continue;
+      const s = state[l - 1] as Matrix;
+      const o = work[l - 1] as Matrix;
+      const da = this.#da[l - 1] as Matrix;
+      const d = dt[l - 1] as Matrix;
+      const out = next[l - 1] as Matrix;
+      const base = this.#signalBase(a, o, l);
+      if (l < L && this.#rho) {
+        // the drive's last product, the state gradient's tail, the Euler step and a(s_l): one call
+        driveStep(be, a[l] as Matrix, W[l] as Matrix, base, o, { kind, s, da, dt: d, out, act: late[l - 1] ? (this.#a[l - 1] as Matrix) : null, scale, clip });
+        continue;
+      }
+      if (l < L) driveStep(be, a[l] as Matrix, W[l] as Matrix, base, o, null);
+      else if (base !== o) be.copy(base, o);
+      const nudged = l === L && nudge !== null;
+      if (this.#rho && !nudged) {
+        gradientStep(be, kind, s, o, da, d, out, { scale, clip });
+        continue;
+      }
+      if (this.#rho) gradientTail(be, kind, s, o, da);
+      else be.axpby(1, s, -1, o, o);
+      if (nudged) be.axpby(1, o, nudge.beta, nudge.costGradient, o);
+      be.eulerStep(s, o, d, out, { scale, clip });
     }
   }
 

@@ -1,5 +1,5 @@
 import type { BoundCost, BoundEnergy, LayerParity } from "@hts/energy";
-import { type ActivationKind, activationRange, type Backend, type Matrix } from "@hts/kernels";
+import { type ActivationKind, activationRange, type Backend, leakyStep, type Matrix } from "@hts/kernels";
 import { EpError, invalid } from "./errors.js";
 
 /** The two update rules of SPEC section 3. */
@@ -165,20 +165,40 @@ export class Relaxer {
       if (this.#dynamics === "gradient") {
         be.eulerStep(from[l] as Matrix, work[l] as Matrix, this.#dt[l] as Matrix, to[l] as Matrix, { scale: -1, clip: this.#range });
       } else {
-        const w = work[l] as Matrix;
-        be.activate(this.#kind, w, w);
-        be.axpby(1, w, -1, from[l] as Matrix, w);
-        be.eulerStep(from[l] as Matrix, w, this.#dt[l] as Matrix, to[l] as Matrix);
+        // w = rho(u) - s, then the Euler step: one fused operation (Backend.leakyStep)
+        leakyStep(be, this.#kind, from[l] as Matrix, work[l] as Matrix, this.#dt[l] as Matrix, to[l] as Matrix);
       }
     }
+  }
+
+  /**
+   * The velocity and the Euler step of the layers of `layers` from `from` into `to`: for the
+   * gradient rule with an energy that has `gradientStep`, one call (which a backend may fuse);
+   * else the velocity, then the update of each layer.
+   */
+  #advance(from: readonly Matrix[], to: readonly Matrix[], beta: number, layers: LayerParity): void {
+    const energy = this.#energy;
+    if (this.#dynamics !== "gradient" || energy.gradientStep === undefined) {
+      this.#velocity(from, beta, layers);
+      this.#update(from, to, layers);
+      return;
+    }
+    const L = from.length;
+    const topIn = layers === "all" || (layers === "odd") === (L % 2 === 1);
+    let nudge: { beta: number; costGradient: Matrix } | null = null;
+    if (beta !== 0 && topIn) {
+      // the cost gradient reads only the top state: computed first, added in the energy's step
+      this.#cost.gradient(from[L - 1] as Matrix, this.#target as Matrix, this.#costGrad);
+      nudge = { beta, costGradient: this.#costGrad };
+    }
+    energy.gradientStep(from, this.#work, to, layers, { dt: this.#dt, scale: -1, clip: this.#range, nudge });
   }
 
   #step(beta: number): void {
     const s = this.#s;
     const next = this.#next;
     if (this.order === "sync" || s.length === 1) {
-      this.#velocity(s, beta, "all");
-      this.#update(s, next, "all");
+      this.#advance(s, next, beta, "all");
       this.#s = next;
       this.#next = s;
       return;
@@ -188,10 +208,8 @@ export class Relaxer {
     // new state and next the previous one.
     const be = this.#be;
     for (let l = 1; l < s.length; l += 2) be.copy(s[l] as Matrix, next[l] as Matrix);
-    this.#velocity(s, beta, "odd");
-    this.#update(s, next, "odd");
-    this.#velocity(next, beta, "even");
-    this.#update(next, s, "even");
+    this.#advance(s, next, beta, "odd");
+    this.#advance(next, s, beta, "even");
     for (let l = 0; l < s.length; l += 2) {
       const t = s[l] as Matrix;
       s[l] = next[l] as Matrix;

@@ -1,6 +1,6 @@
 import { createRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
-import { type Backend, createCpuBackend, createWasmBackend, wasmUnavailableReason } from "@hts/kernels";
+import { type Backend, createCpuBackend, createWasmBackend, wasmUnavailableReason } from "@hts/kernels/node";
 import { describe, expect, it } from "vitest";
 import { createNetwork, createTrainer, type Nudge, snapshotNetwork } from "../src/index.js";
 import type { Dynamics } from "../src/relaxation.js";

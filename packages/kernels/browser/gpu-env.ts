@@ -1,6 +1,10 @@
 import { createGpuBackend, type GpuBackend } from "../src/gpu-backend.js";
 import { KernelError } from "../src/errors.js";
+import type { WasmThreadPool } from "../src/wasm-threads.js";
 import { it } from "./vitest-shim.js";
+
+/** The page runs wasm-f32 on one thread (no thread pool; see test/gpu-env.ts). */
+export const wasmThreadPool: WasmThreadPool | undefined = undefined;
 
 /** Why the page has no GPU backend, if it has none (read by main.ts). */
 export let gpuUnavailable: string | null = null;

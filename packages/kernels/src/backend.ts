@@ -41,6 +41,29 @@ export interface EulerStepOptions {
   readonly clip?: readonly [number, number];
 }
 
+/** The Euler step of the gradient rule in {@link Backend.gradientStep}: `out = clip(s + scale dt (.) n)`. */
+export interface GradientStepOptions {
+  /** Multiplies the velocity (the gradient rule descends: -1). */
+  readonly scale: number;
+  /** The clip range (the activation's range). */
+  readonly clip: readonly [number, number];
+}
+
+/**
+ * The gradient rule's step of one layer that {@link Backend.driveStep} runs after its
+ * product: {@link Backend.gradientStep} on (s, n, da, dt, out), then `act = rho(s)` when
+ * `act` is given. All of s, da, dt, out and act are matrices other than the product's.
+ */
+export interface DriveGradientStep extends GradientStepOptions {
+  readonly kind: ActivationKind;
+  readonly s: Matrix;
+  readonly da: Matrix;
+  readonly dt: Matrix;
+  readonly out: Matrix;
+  /** Receives rho(s) (the layer's activation for the products of the layers after it), or null. */
+  readonly act: Matrix | null;
+}
+
 /** Hyper-parameters of {@link Backend.sgdStep}. */
 export interface SgdStepOptions {
   readonly lr: number;
@@ -83,7 +106,15 @@ export interface AdamStepOptions {
  *   matrix): `out` must be another matrix; not checked, the result is unspecified;
  * - `sgdStep`, `adamStep`: update their state in place; `param`, `grad`, `velocity`, `m` and
  *   `v` must be distinct matrices (not checked);
- * - inputs may always alias each other (`mul(a, a, out)`, `dot(a, a)`).
+ * - inputs may always alias each other (`mul(a, a, out)`, `dot(a, a)`);
+ * - the optional fused operations (`leakyStep`, `gradientTail`, `gradientStep`,
+ *   `driveStep`): as each one says.
+ *
+ * The fused operations are optional: call them through {@link leakyStep},
+ * {@link gradientTail}, {@link gradientStep} and {@link driveStep}, which run the backend's own version when it has one and otherwise
+ * the composition of plain primitives that defines them. A backend that implements one
+ * must give the composition's result on that backend, bit for bit (the conformance kit
+ * checks it).
  */
 export interface Backend {
   /** Short name, e.g. `cpu-f32`, `reference-f64`, `gpu`. */
@@ -135,6 +166,38 @@ export interface Backend {
   /** One Adam step on `param` in place, `m` and `v` its moment estimates; all four matrices distinct. */
   adamStep(param: Matrix, grad: Matrix, m: Matrix, v: Matrix, options: AdamStepOptions): void;
 
+  /**
+   * Optional fused operation, the leaky rule's whole step of one layer: `u = rho(u) - s`,
+   * then `out = s + dt (.) u` (dt broadcast over the rows). The same as
+   * `activate(kind, u, u); axpby(1, u, -1, s, u); eulerStep(s, u, dt, out)`, which
+   * {@link leakyStep} runs for a backend without this method. `out` must be a matrix other
+   * than `s`, `u` and `dt`, and `u` other than `s`.
+   */
+  leakyStep?(kind: ActivationKind, s: Matrix, u: Matrix, dt: Matrix, out: Matrix): void;
+  /**
+   * Optional fused operation, the tail of a Hopfield energy's state gradient: `da = rho'(s)`,
+   * then `n = s - da (.) n`. The same as `activateDerivative(kind, s, da); mul(da, n, n);
+   * axpby(1, s, -1, n, n)`, which {@link gradientTail} runs for a backend without this
+   * method. `s`, `n` and `da` must be three distinct matrices.
+   */
+  gradientTail?(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix): void;
+  /**
+   * Optional fused operation, the gradient rule's step of one layer: {@link Backend.gradientTail}
+   * (`da = rho'(s); n = s - da (.) n`), then `out = clip(s + scale dt (.) n)` (eulerStep).
+   * {@link gradientStep} runs the composition for a backend without it. `s`, `n`, `da`,
+   * `dt` and `out` must be five distinct matrices.
+   */
+  gradientStep?(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void;
+  /**
+   * Optional fused operation, the last term of a layer's drive and what follows it:
+   * `n = base + a w^T` (`base` may be `n` itself: then the product is added to what `n`
+   * holds), then, when `step` is given, the gradient rule's step of the layer on these sums
+   * ({@link DriveGradientStep}). {@link driveStep} runs the composition (copy, gemm with
+   * beta 1, gradientStep, activate) for a backend without it. `a` and `w` must be matrices
+   * other than `n` and the step's; `base`, when not `n`, another matrix than all others.
+   */
+  driveStep?(a: Matrix, w: Matrix, base: Matrix, n: Matrix, step: DriveGradientStep | null): void;
+
   /** Sum of all entries (read-back). */
   sum(m: Matrix): number;
   /** Sum of the element-wise product (read-back). */
@@ -145,6 +208,85 @@ export interface Backend {
   findNonFinite(m: Matrix): number;
   /** Column index of the largest entry of each row (read-back). */
   argmaxRows(m: Matrix): Int32Array;
+}
+
+/**
+ * The leaky rule's step of one layer, `u = rho(u) - s; out = s + dt (.) u`: the backend's
+ * fused {@link Backend.leakyStep} when it has one, else {@link leakyStepReference}.
+ */
+export function leakyStep(backend: Backend, kind: ActivationKind, s: Matrix, u: Matrix, dt: Matrix, out: Matrix): void {
+  if (backend.leakyStep !== undefined) backend.leakyStep(kind, s, u, dt, out);
+  else leakyStepReference(backend, kind, s, u, dt, out);
+}
+
+/** The definition of {@link Backend.leakyStep} in plain primitives (what every backend inherits). */
+export function leakyStepReference(backend: Backend, kind: ActivationKind, s: Matrix, u: Matrix, dt: Matrix, out: Matrix): void {
+  backend.activate(kind, u, u);
+  backend.axpby(1, u, -1, s, u);
+  backend.eulerStep(s, u, dt, out);
+}
+
+/**
+ * The state gradient's tail, `da = rho'(s); n = s - da (.) n`: the backend's fused
+ * {@link Backend.gradientTail} when it has one, else {@link gradientTailReference}.
+ */
+export function gradientTail(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix): void {
+  if (backend.gradientTail !== undefined) backend.gradientTail(kind, s, n, da);
+  else gradientTailReference(backend, kind, s, n, da);
+}
+
+/** The definition of {@link Backend.gradientTail} in plain primitives (what every backend inherits). */
+export function gradientTailReference(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix): void {
+  backend.activateDerivative(kind, s, da);
+  backend.mul(da, n, n);
+  backend.axpby(1, s, -1, n, n);
+}
+
+/**
+ * The gradient rule's step of one layer, `da = rho'(s); n = s - da (.) n;
+ * out = clip(s + scale dt (.) n)`: the backend's fused {@link Backend.gradientStep} when it
+ * has one, else {@link gradientTail} and eulerStep.
+ */
+export function gradientStep(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void {
+  if (backend.gradientStep !== undefined) backend.gradientStep(kind, s, n, da, dt, out, options);
+  else {
+    gradientTail(backend, kind, s, n, da);
+    backend.eulerStep(s, n, dt, out, { scale: options.scale, clip: options.clip });
+  }
+}
+
+/** The definition of {@link Backend.gradientStep} in plain primitives. */
+export function gradientStepReference(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void {
+  gradientTailReference(backend, kind, s, n, da);
+  backend.eulerStep(s, n, dt, out, { scale: options.scale, clip: options.clip });
+}
+
+/**
+ * `n = base + a w^T`, then the gradient rule's step of the layer when `step` is given: the
+ * backend's fused {@link Backend.driveStep} when it has one, else the composition (with
+ * {@link gradientStep}).
+ */
+export function driveStep(backend: Backend, a: Matrix, w: Matrix, base: Matrix, n: Matrix, step: DriveGradientStep | null): void {
+  if (backend.driveStep !== undefined) {
+    backend.driveStep(a, w, base, n, step);
+    return;
+  }
+  if (base !== n) backend.copy(base, n);
+  backend.gemm(a, w, n, { transB: true, beta: 1 });
+  if (step !== null) {
+    gradientStep(backend, step.kind, step.s, n, step.da, step.dt, step.out, step);
+    if (step.act !== null) backend.activate(step.kind, step.s, step.act);
+  }
+}
+
+/** The definition of {@link Backend.driveStep} in plain primitives. */
+export function driveStepReference(backend: Backend, a: Matrix, w: Matrix, base: Matrix, n: Matrix, step: DriveGradientStep | null): void {
+  if (base !== n) backend.copy(base, n);
+  backend.gemm(a, w, n, { transB: true, beta: 1 });
+  if (step !== null) {
+    gradientStepReference(backend, step.kind, step.s, n, step.da, step.dt, step.out, step);
+    if (step.act !== null) backend.activate(step.kind, step.s, step.act);
+  }
 }
 
 /** Range of an activation: where states live and where the gradient rule clips. */

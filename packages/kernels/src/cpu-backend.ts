@@ -11,6 +11,7 @@ import type {
 } from "./backend.js";
 import { KernelError, refuseGemmAlias } from "./errors.js";
 import { argmaxRowsOf, maxAbsDiffOf } from "./host-arrays.js";
+import { adamStepArrays, sgdStepArrays } from "./optimizers.js";
 
 /** A matrix in host memory: the CPU backends expose their typed array as `data`. */
 export interface HostMatrix extends Matrix {
@@ -248,34 +249,11 @@ class CpuBackend implements Backend {
   }
 
   sgdStep(param: Matrix, grad: Matrix, velocity: Matrix | null, o: SgdStepOptions): void {
-    const P = dataOf(param);
-    const G = dataOf(grad);
-    const V = velocity ? dataOf(velocity) : null;
-    for (let i = 0; i < P.length; i++) {
-      let g = (G[i] as number) + o.weightDecay * (P[i] as number);
-      if (V) {
-        g = o.momentum * (V[i] as number) + g;
-        V[i] = g;
-      }
-      P[i] = (P[i] as number) - o.lr * g;
-    }
+    sgdStepArrays(dataOf(param), dataOf(grad), velocity ? dataOf(velocity) : null, o);
   }
 
   adamStep(param: Matrix, grad: Matrix, m: Matrix, v: Matrix, o: AdamStepOptions): void {
-    const P = dataOf(param);
-    const G = dataOf(grad);
-    const M = dataOf(m);
-    const V = dataOf(v);
-    const c1 = 1 - o.beta1 ** o.step;
-    const c2 = 1 - o.beta2 ** o.step;
-    for (let i = 0; i < P.length; i++) {
-      const g = (G[i] as number) + o.weightDecay * (P[i] as number);
-      const mi = o.beta1 * (M[i] as number) + (1 - o.beta1) * g;
-      const vi = o.beta2 * (V[i] as number) + (1 - o.beta2) * g * g;
-      M[i] = mi;
-      V[i] = vi;
-      P[i] = (P[i] as number) - (o.lr * (mi / c1)) / (Math.sqrt(vi / c2) + o.epsilon);
-    }
+    adamStepArrays(dataOf(param), dataOf(grad), dataOf(m), dataOf(v), o);
   }
 
   sum(m: Matrix): number {

@@ -1,6 +1,16 @@
 import type { Backend } from "./backend.js";
 import { createCpuBackend, createReferenceBackend } from "./cpu-backend.js";
 import { KernelError } from "./errors.js";
+import type { GpuLoader } from "./gpu-backend.js";
+
+/**
+ * What a platform adds to {@link createBackend}: the platform-neutral root entry has none
+ * of it; `createBackend` of `@hts/kernels/node` passes Node's (headless-gl for the GPU).
+ */
+export interface BackendPlatform {
+  /** Loads gpu.js with the platform's WebGL (Node: headless-gl); see `GpuBackendOptions.loadGpu`. */
+  readonly loadGpu?: GpuLoader;
+}
 
 /** What {@link createBackend} may pick. */
 export type BackendPreference = "auto" | "gpu" | "wasm" | "cpu" | "reference";
@@ -21,7 +31,7 @@ export const BACKEND_PREFERENCES: readonly BackendPreference[] = ["auto", "gpu",
  */
 export interface BackendCandidate {
   readonly name: Exclude<BackendPreference, "auto">;
-  load(): Promise<Backend | { readonly unavailable: string }>;
+  load(platform?: BackendPlatform): Promise<Backend | { readonly unavailable: string }>;
 }
 
 /** WebAssembly SIMD (`wasm-f32`), or why it is not available in this engine. */
@@ -39,10 +49,10 @@ async function loadWasm(): Promise<Backend | { readonly unavailable: string }> {
 function gpuCandidate(allowSoftwareRenderer: boolean): BackendCandidate {
   return {
     name: "gpu",
-    async load() {
+    async load(platform: BackendPlatform = {}) {
       const { createGpuBackend } = await import("./gpu-backend.js");
       try {
-        return await createGpuBackend({ allowSoftwareRenderer });
+        return await createGpuBackend({ allowSoftwareRenderer, ...(platform.loadGpu ? { loadGpu: platform.loadGpu } : {}) });
       } catch (error) {
         if (error instanceof KernelError && error.code === "HTS_BACKEND_UNAVAILABLE") {
           return { unavailable: error.message.replace(/^createGpuBackend: /, "") };
@@ -81,15 +91,17 @@ const EXPLICIT: Readonly<Record<Exclude<BackendPreference, "auto">, BackendCandi
  * WebGL2 in browsers; a software renderer is accepted when asked for by name), `wasm`
  * (float32, WebAssembly SIMD kernels), `cpu` (float32, plain
  * loops), `reference` (float64 plain loops, slow, exact), or `auto` (the best available, trying {@link AUTO_ORDER} in turn). The choice is returned
- * with a reason, never made silently; an explicit preference that cannot be honoured is an
+ * with a reason, never made silently (in Node, the GPU needs the `platform` that
+ * `createBackend` of `@hts/kernels/node` passes: from the root entry it is skipped, saying so); an explicit preference that cannot be honoured is an
  * `HTS_BACKEND_UNAVAILABLE` error saying what is missing, not a fallback.
  */
-export async function createBackend(options: { prefer?: BackendPreference } = {}): Promise<BackendChoice> {
+export async function createBackend(options: { prefer?: BackendPreference; platform?: BackendPlatform } = {}): Promise<BackendChoice> {
+  const platform = options.platform ?? {};
   const prefer = options.prefer ?? "auto";
   if (prefer === "auto") {
     const skipped: string[] = [];
     for (const candidate of AUTO_ORDER) {
-      const r = await candidate.load();
+      const r = await candidate.load(platform);
       if ("unavailable" in r) skipped.push(`${candidate.name}: ${r.unavailable}`);
       else {
         const why = skipped.length ? ` (skipped ${skipped.join("; ")})` : "";
@@ -110,7 +122,7 @@ export async function createBackend(options: { prefer?: BackendPreference } = {}
       { parameter: "prefer", value: prefer, expected: BACKEND_PREFERENCES.join(" | ") },
     );
   }
-  const r = await candidate.load();
+  const r = await candidate.load(platform);
   if ("unavailable" in r) {
     throw new KernelError("HTS_BACKEND_UNAVAILABLE", `createBackend: the ${prefer} backend is not available: ${r.unavailable}`, {
       parameter: "prefer",

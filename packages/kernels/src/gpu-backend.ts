@@ -9,6 +9,7 @@ import type {
 } from "./backend.js";
 import { KernelError, refuseGemmAlias } from "./errors.js";
 import { maxAbsDiffOf } from "./host-arrays.js";
+import { adamBiasCorrections } from "./optimizers.js";
 
 // The parts of gpu.js 2.24.1 used here, typed locally (the package's own declarations
 // describe its browser build and pull in DOM types).
@@ -57,7 +58,16 @@ export interface GpuBackendOptions {
    * emulation of a GPU over the CPU backends.
    */
   readonly allowSoftwareRenderer?: boolean;
+  /**
+   * Loads gpu.js's `GPU` class with a WebGL for `headlessgl` mode (Node): the root entry
+   * has none, so as not to import Node modules; `createGpuBackend` of `@hts/kernels/node`
+   * passes `loadHeadlessGl`. Not used in the browser modes.
+   */
+  readonly loadGpu?: GpuLoader;
 }
+
+/** Loads gpu.js's `GPU` class for a platform, or says in words why it cannot. */
+export type GpuLoader = () => Promise<{ readonly GPU: GpuJsClass } | { readonly unavailable: string }>;
 
 /** The GPU backend: a {@link Backend} plus what it runs on. */
 export interface GpuBackend extends Backend {
@@ -361,8 +371,7 @@ class GpuJsBackend implements GpuBackend {
     const gi = "const gi = g[y][x] + wd * p[y][x];";
     this.#map("adam-m", m, `${gi} return b1 * m[y][x] + (1 - b1) * gi;`, "m, g, p, b1, wd", [texOf(m), g, p, o.beta1, o.weightDecay]);
     this.#map("adam-v", v, `${gi} return b2 * v[y][x] + (1 - b2) * gi * gi;`, "v, g, p, b2, wd", [texOf(v), g, p, o.beta2, o.weightDecay]);
-    const c1 = 1 - o.beta1 ** o.step;
-    const c2 = 1 - o.beta2 ** o.step;
+    const [c1, c2] = adamBiasCorrections(o);
     this.#map(
       "adam-p",
       param,
@@ -506,8 +515,10 @@ export async function createGpuBackend(options: GpuBackendOptions = {}): Promise
   const mode: GpuMode = options.mode ?? (node ? "headlessgl" : "webgl2");
   let GPU: GpuJsClass;
   if (node && mode === "headlessgl") {
-    const { loadHeadlessGl } = await import("./gpu-node.js");
-    const r = await loadHeadlessGl();
+    if (options.loadGpu === undefined) {
+      throw unavailable("in Node the GPU runs through headless-gl, which the platform-neutral entry does not load: use createGpuBackend or createBackend of @hts/kernels/node", mode);
+    }
+    const r = await options.loadGpu();
     if ("unavailable" in r) throw unavailable(r.unavailable, mode);
     GPU = r.GPU;
   } else {

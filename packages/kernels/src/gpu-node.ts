@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import type { GpuJsClass } from "./gpu-backend.js";
 
 const SETUP = "run scripts/gpu-setup.sh from the repository (Debian packages, then the gl build)";
@@ -13,11 +14,10 @@ function firstLine(error: unknown): string {
 /**
  * Node only: finds gpu.js and its optional native module `gl` (headless-gl), checks that
  * a WebGL context can be made (on Linux headless-gl needs an X display, e.g. Xvfb), and
- * returns gpu.js's `GPU` class, or what is missing, in words. Loaded lazily by
- * `createGpuBackend`, so that nothing here runs unless the GPU is asked for.
+ * returns gpu.js's `GPU` class, or what is missing, in words: the `loadGpu` that
+ * `@hts/kernels/node` passes to `createGpuBackend`. Nothing runs until the GPU is asked for.
  */
 export async function loadHeadlessGl(): Promise<{ readonly GPU: GpuJsClass } | { readonly unavailable: string }> {
-  const { createRequire } = await import("node:module");
   const req = createRequire(import.meta.url);
   let gpuPath: string;
   try {

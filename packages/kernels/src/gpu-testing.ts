@@ -1,4 +1,5 @@
-import { createGpuBackend, type GpuBackend } from "./gpu-backend.js";
+import type { GpuBackend } from "./gpu-backend.js";
+import { createGpuBackend } from "./node.js";
 import { KernelError } from "./errors.js";
 
 /** What {@link gpuForTests} found: a GPU backend, or why there is none. */

@@ -1,4 +1,18 @@
-import type { ActivationKind, Backend, FloatArray, Matrix } from "./backend.js";
+import {
+  type ActivationKind,
+  activationRange,
+  type Backend,
+  driveStep,
+  driveStepReference,
+  type FloatArray,
+  gradientStep,
+  gradientStepReference,
+  gradientTail,
+  gradientTailReference,
+  leakyStep,
+  leakyStepReference,
+  type Matrix,
+} from "./backend.js";
 import { createReferenceBackend } from "./cpu-backend.js";
 
 /** One primitive checked by {@link checkBackend}. */
@@ -308,6 +322,115 @@ export async function checkBackend(backend: Backend, options: CheckBackendOption
     }
     if (!inPlace) for (const m of [t1, t2]) backend.dispose(m);
   });
+  // The fused operations: the backend's own (when it has one) must give exactly what the
+  // composition of plain primitives that defines it gives on the same backend, bit for bit,
+  // over a few steps the way @hts/ep and @hts/energy run them (a product with a short inner
+  // dimension into the sums first, as the output layer's drive, then the fused pass and the
+  // Euler step), and agree with the float64 reference within the tolerance.
+  const fused = (name: string, run: (be: Backend, useFused: boolean, st: Matrix, n: Matrix, d: Matrix, next: Matrix) => Matrix | undefined) => {
+    try {
+      const results: FloatArray[][] = [];
+      for (const useFused of [false, true]) {
+        const st = backend.matrix(B, n1, backend.read(s));
+        const nn = backend.matrix(B, n1, backend.read(t));
+        const d = backend.matrix(1, n1, backend.read(dt));
+        const next = backend.matrix(B, n1);
+        const extra = run(backend, useFused, st, nn, d, next);
+        results.push([backend.read(next), backend.read(nn), ...(extra ? [backend.read(extra)] : [])]);
+        for (const m of [st, nn, d, next, ...(extra ? [extra] : [])]) backend.dispose(m);
+      }
+      const [plain, withFused] = results as [FloatArray[], FloatArray[]];
+      exact(`${name}: state`, withFused[0] as FloatArray, plain[0] as FloatArray);
+      exact(`${name}: work buffer`, withFused[1] as FloatArray, plain[1] as FloatArray);
+      if (plain.length > 2) exact(`${name}: activation`, withFused[2] as FloatArray, plain[2] as FloatArray);
+    } catch (e) {
+      checks.push({ name, ok: false, detail: `threw: ${(e as Error).message}` });
+    }
+    both(`${name} (against the reference)`, (be, p) => {
+      const st = be.matrix(B, n1, be.read(p(s, sr)));
+      const nn = be.matrix(B, n1, be.read(p(t, tr)));
+      const next = be.matrix(B, n1);
+      run(be, true, st, nn, p(dt, dtr), next);
+      return next;
+    });
+  };
+  const k0 = 10;
+  const top = values(B * k0, 0, 1, 0.3);
+  const wTop = values(n1 * k0, -0.5, 0.5);
+  for (const kind of ["hard-sigmoid", "sigmoid", "tanh"] as ActivationKind[]) {
+    fused(`fused leakyStep ${kind} = activate, axpby, eulerStep`, (be, useFused, st, w, d, next) => {
+      const a = be.matrix(B, k0, top);
+      const wt = be.matrix(n1, k0, wTop);
+      const base = be.matrix(B, n1, be.read(w));
+      for (let step = 0; step < 3; step++) {
+        be.copy(base, w);
+        be.gemm(a, wt, w, { transB: true, beta: 1 });
+        if (useFused) leakyStep(be, kind, st, w, d, next);
+        else leakyStepReference(be, kind, st, w, d, next);
+        be.copy(next, st);
+      }
+      for (const m of [a, wt, base]) be.dispose(m);
+      return undefined;
+    });
+    fused(`fused gradientTail ${kind} = activateDerivative, mul, axpby (then eulerStep)`, (be, useFused, st, n, d, next) => {
+      const a = be.matrix(B, k0, top);
+      const wt = be.matrix(n1, k0, wTop);
+      const base = be.matrix(B, n1, be.read(n));
+      const da = be.matrix(B, n1);
+      const range = activationRange(kind);
+      for (let step = 0; step < 3; step++) {
+        be.copy(base, n);
+        be.gemm(a, wt, n, { transB: true, beta: 1 });
+        if (useFused) gradientTail(be, kind, st, n, da);
+        else gradientTailReference(be, kind, st, n, da);
+        be.eulerStep(st, n, d, next, { scale: -1, clip: range });
+        be.copy(next, st);
+      }
+      for (const m of [a, wt, base, da]) be.dispose(m);
+      return undefined;
+    });
+    fused(`fused gradientStep ${kind} = gradientTail, eulerStep`, (be, useFused, st, n, d, next) => {
+      const a = be.matrix(B, k0, top);
+      const wt = be.matrix(n1, k0, wTop);
+      const base = be.matrix(B, n1, be.read(n));
+      const da = be.matrix(B, n1);
+      const options = { scale: -1, clip: activationRange(kind) };
+      for (let step = 0; step < 3; step++) {
+        be.copy(base, n);
+        be.gemm(a, wt, n, { transB: true, beta: 1 });
+        if (useFused) gradientStep(be, kind, st, n, da, d, next, options);
+        else gradientStepReference(be, kind, st, n, da, d, next, options);
+        be.copy(next, st);
+      }
+      for (const m of [a, wt, base, da]) be.dispose(m);
+      return undefined;
+    });
+    for (const [label, fromBase, withStep, withAct] of [
+      ["n = base + a w^T", true, false, false],
+      ["n += a w^T", false, false, false],
+      ["n = base + a w^T, gradient step", true, true, false],
+      ["n += a w^T, gradient step, activation", false, true, true],
+      ["n = base + a w^T, gradient step, activation", true, true, true],
+    ] as const) {
+      fused(`fused driveStep ${kind} (${label}) = copy, gemm, gradientStep, activate`, (be, useFused, st, n, d, next) => {
+        const a = be.matrix(B, k0, top);
+        const wt = be.matrix(n1, k0, wTop);
+        const base = be.matrix(B, n1, be.read(n));
+        const da = be.matrix(B, n1);
+        const act = withAct ? be.matrix(B, n1) : null;
+        const step = withStep ? { kind, s: st, da, dt: d, out: next, act, scale: -1, clip: activationRange(kind) } : null;
+        for (let i = 0; i < 3; i++) {
+          if (!fromBase) be.copy(base, n);
+          if (useFused) driveStep(be, a, wt, fromBase ? base : n, n, step);
+          else driveStepReference(be, a, wt, fromBase ? base : n, n, step);
+          if (withStep) be.copy(next, st);
+          else be.eulerStep(st, n, d, next, { scale: 0.1 });
+        }
+        for (const m of [a, wt, base, da]) be.dispose(m);
+        return act ?? undefined;
+      });
+    }
+  }
   // gemm never computes in place: out the same matrix as a or b is refused, naming `out`.
   for (const [label, run] of [
     ["out=a", (q: Matrix, r: Matrix) => backend.gemm(q, r, q)],

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ActivationKind, Backend, FloatArray, Matrix, Precision } from "../src/index.js";
 import { createCpuBackend, createReferenceBackend, createWasmBackend, wasmUnavailableReason } from "../src/index.js";
 import { checkBackend } from "../src/testing.js";
-import { gpuBackendForSuite } from "./gpu-env.js";
+import { gpuBackendForSuite, wasmThreadPool } from "./gpu-env.js";
 import { randomValues, seededUniform } from "./helpers.js";
 
 // One conformance suite, written once over the Backend interface and run for every
@@ -47,7 +47,7 @@ if (noWasm === null) {
   backends.push({ name: "wasm-f32", create: () => wasm });
   // The same backend with a worker thread taking half of the rows of every queued operation
   // (where SharedArrayBuffer and worker threads exist: Node, not a plain browser page).
-  const wasm2 = await createWasmBackend({ workers: 2 }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  const wasm2 = await createWasmBackend({ workers: 2, ...(wasmThreadPool ? { threadPool: wasmThreadPool } : {}) }).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   if (!(wasm2 instanceof Error)) backends.push({ name: "wasm-f32, 2 workers", create: () => wasm2 });
   else reportMissing("conformance: wasm-f32, 2 workers", wasm2, inNode ? null : "a browser page has no worker threads");
 } else {

@@ -12,7 +12,8 @@ import {
   KernelError,
   toNdarray,
   wasmUnavailableReason,
-} from "../src/index.js";
+} from "../src/node.js";
+import * as root from "../src/index.js";
 
 /**
  * `auto` picks gpu-webgl where a hardware GPU context can be made (never a software
@@ -27,6 +28,34 @@ const gpuHere = await createGpuBackend({ allowSoftwareRenderer: false }).then(
   () => false,
 );
 const autoName = gpuHere ? "gpu-webgl" : wasmHere ? "wasm-f32" : "cpu-f32";
+
+describe("the platform-neutral root entry in Node", () => {
+  it("createGpuBackend without a loadGpu says to use @hts/kernels/node", async () => {
+    const e = await root.createGpuBackend().then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(e).toBeInstanceOf(KernelError);
+    expect((e as KernelError).code).toBe("HTS_BACKEND_UNAVAILABLE");
+    expect((e as KernelError).message).toContain("@hts/kernels/node");
+  });
+
+  it("createBackend auto skips the gpu, saying why, and picks the next backend", async () => {
+    const { backend, reason } = await root.createBackend();
+    expect(backend.name).toBe(wasmHere ? "wasm-f32" : "cpu-f32");
+    expect(reason).toContain("gpu: in Node the GPU runs through headless-gl");
+  });
+
+  it("createWasmBackend with workers > 1 and no threadPool is HTS_BACKEND_UNAVAILABLE naming workers", async () => {
+    if (!wasmHere) return;
+    const e = await root.createWasmBackend({ workers: 2 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect((e as KernelError).code).toBe("HTS_BACKEND_UNAVAILABLE");
+    expect((e as KernelError).parameter).toBe("workers");
+  });
+});
 
 /** Runs `fn` and returns what it threw (failing the test if it threw nothing). */
 function thrown(fn: () => unknown): unknown {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ActivationKind, Backend, Matrix } from "../src/index.js";
-import { BACKEND_PREFERENCES, createBackend, createGpuBackend, createReferenceBackend, KernelError } from "../src/index.js";
+import { BACKEND_PREFERENCES, createBackend, createGpuBackend, createReferenceBackend, KernelError } from "../src/node.js";
 import { gpuBackendForSuite } from "./gpu-env.js";
 import { randomValues, seededUniform } from "./helpers.js";
 

@@ -1,6 +1,11 @@
 import { it } from "vitest";
 import type { GpuBackend } from "../src/gpu-backend.js";
 import { gpuForTests, gpuRequired } from "../src/gpu-testing.js";
+import { nodeWasmThreadPool } from "../src/node.js";
+import type { WasmThreadPool } from "../src/wasm-threads.js";
+
+/** The platform's thread pool for multi-threaded wasm-f32 (Node: worker_threads; the browser page has none). */
+export const wasmThreadPool: WasmThreadPool | undefined = nodeWasmThreadPool;
 
 /**
  * The GPU backend for a suite (Node: gpu.js on headless-gl, with a private Xvfb started

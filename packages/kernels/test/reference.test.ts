@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ActivationKind, Matrix } from "../src/index.js";
-import { createReferenceBackend } from "../src/index.js";
+import { adamStepArrays, createReferenceBackend, sgdStepArrays } from "../src/index.js";
 import { maxRelError, naiveGemm, randomValues, seededUniform, toRows, transpose } from "./helpers.js";
 
 // The float64 reference backend is the oracle for every other backend, so it is checked
@@ -339,55 +339,67 @@ describe("reference backend: optimizer steps", () => {
     expect(maxRelError(values(p), expected)).toBeLessThanOrEqual(TOL);
   });
 
-  it("sgdStep, heavy-ball momentum with weight decay over three steps", () => {
-    const lr = 0.05;
-    const mu = 0.9;
-    const wd = 0.001;
-    const p = ref.matrix(1, n, p0);
-    const vel = ref.matrix(1, n);
-    const ep = [...p0];
-    const ev = new Array<number>(n).fill(0);
-    for (const g of grads) {
-      ref.sgdStep(p, ref.matrix(1, n, g), vel, { lr, momentum: mu, weightDecay: wd });
-      for (let i = 0; i < n; i++) {
-        ev[i] = mu * ev[i]! + g[i]! + wd * ep[i]!;
-        ep[i] = ep[i]! - lr * ev[i]!;
-      }
-    }
-    expect(maxRelError(values(p), ep)).toBeLessThanOrEqual(TOL);
-    expect(maxRelError(values(vel), ev)).toBeLessThanOrEqual(TOL);
+  it("sgdStep, heavy-ball momentum, worked by hand: v = 0.5 then 0.95, p = 0.95 then 0.855", () => {
+    const p = ref.matrix(1, 1, [1]);
+    const vel = ref.matrix(1, 1);
+    const options = { lr: 0.1, momentum: 0.9, weightDecay: 0 };
+    ref.sgdStep(p, ref.matrix(1, 1, [0.5]), vel, options);
+    expect(values(vel)[0]).toBeCloseTo(0.5, 14);
+    expect(values(p)[0]).toBeCloseTo(0.95, 14);
+    ref.sgdStep(p, ref.matrix(1, 1, [0.5]), vel, options);
+    expect(values(vel)[0]).toBeCloseTo(0.95, 14);
+    expect(values(p)[0]).toBeCloseTo(0.855, 14);
   });
 
-  // Kingma & Ba (2015), Algorithm 1, with an L2 term added to the gradient.
-  it.each([
-    { weightDecay: 0, label: "no weight decay" },
-    { weightDecay: 0.01, label: "weight decay 0.01" },
-  ])("adamStep follows Algorithm 1 of the Adam paper ($label)", ({ weightDecay }) => {
-    const alpha = 0.001;
-    const b1 = 0.9;
-    const b2 = 0.999;
-    const eps = 1e-8;
+  // Kingma & Ba (2015), Algorithm 1: with a constant gradient the bias-corrected moments are
+  // g and g^2 at every step, so (epsilon 0) each step moves p by exactly lr.
+  it("adamStep, worked by hand: m = 0.05 then 0.095, v = 2.5e-4 then 4.9975e-4, p = 0.9 then 0.8", () => {
+    const p = ref.matrix(1, 1, [1]);
+    const m = ref.matrix(1, 1);
+    const v = ref.matrix(1, 1);
+    for (const [step, mt, vt, pt] of [
+      [1, 0.05, 2.5e-4, 0.9],
+      [2, 0.095, 4.9975e-4, 0.8],
+    ] as const) {
+      ref.adamStep(p, ref.matrix(1, 1, [0.5]), m, v, { lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 0, weightDecay: 0, step });
+      expect(values(m)[0]).toBeCloseTo(mt, 14);
+      expect(values(v)[0]).toBeCloseTo(vt, 14);
+      expect(values(p)[0]).toBeCloseTo(pt, 12);
+    }
+  });
+
+  it("adamStep adds weight decay to the gradient: g = 0.5 + 0.1 p", () => {
+    // p = 2: g = 0.7 at step 1, so m = 0.07, v = 4.9e-4 and p moves by lr (0.1) to 1.9
+    const p = ref.matrix(1, 1, [2]);
+    const m = ref.matrix(1, 1);
+    const v = ref.matrix(1, 1);
+    ref.adamStep(p, ref.matrix(1, 1, [0.5]), m, v, { lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 0, weightDecay: 0.1, step: 1 });
+    expect(values(m)[0]).toBeCloseTo(0.07, 14);
+    expect(values(v)[0]).toBeCloseTo(4.9e-4, 14);
+    expect(values(p)[0]).toBeCloseTo(1.9, 12);
+  });
+
+  it("sgdStep and adamStep of the reference backend are sgdStepArrays and adamStepArrays (the one definition), bit for bit", () => {
+    const [pa, va] = [Float64Array.from(p0), new Float64Array(n)];
+    const [pb, mb, vb] = [Float64Array.from(p0), new Float64Array(n), new Float64Array(n)];
     const p = ref.matrix(1, n, p0);
+    const vel = ref.matrix(1, n);
+    const q = ref.matrix(1, n, p0);
     const m = ref.matrix(1, n);
     const v = ref.matrix(1, n);
-    const theta = [...p0];
-    const mt = new Array<number>(n).fill(0);
-    const vt = new Array<number>(n).fill(0);
-    grads.forEach((g, idx) => {
-      const t = idx + 1;
-      ref.adamStep(p, ref.matrix(1, n, g), m, v, { lr: alpha, beta1: b1, beta2: b2, epsilon: eps, weightDecay, step: t });
-      for (let i = 0; i < n; i++) {
-        const gt = g[i]! + weightDecay * theta[i]!;
-        mt[i] = b1 * mt[i]! + (1 - b1) * gt;
-        vt[i] = b2 * vt[i]! + (1 - b2) * gt * gt;
-        const mHat = mt[i]! / (1 - b1 ** t);
-        const vHat = vt[i]! / (1 - b2 ** t);
-        theta[i] = theta[i]! - (alpha * mHat) / (Math.sqrt(vHat) + eps);
-      }
+    grads.forEach((g, i) => {
+      const sgd = { lr: 0.05, momentum: 0.9, weightDecay: 1e-3 };
+      const adam = { lr: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, step: i + 1 };
+      ref.sgdStep(p, ref.matrix(1, n, g), vel, sgd);
+      sgdStepArrays(pa, g, va, sgd);
+      ref.adamStep(q, ref.matrix(1, n, g), m, v, adam);
+      adamStepArrays(pb, g, mb, vb, adam);
     });
-    expect(maxRelError(values(p), theta)).toBeLessThanOrEqual(TOL);
-    expect(maxRelError(values(m), mt)).toBeLessThanOrEqual(TOL);
-    expect(maxRelError(values(v), vt)).toBeLessThanOrEqual(TOL);
+    expect(values(p)).toEqual(Array.from(pa));
+    expect(values(vel)).toEqual(Array.from(va));
+    expect(values(q)).toEqual(Array.from(pb));
+    expect(values(m)).toEqual(Array.from(mb));
+    expect(values(v)).toEqual(Array.from(vb));
   });
 
   it("adamStep's first step moves each parameter by about lr against the gradient sign", () => {

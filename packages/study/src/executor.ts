@@ -1,5 +1,6 @@
 import type { DataSplit } from "@hts/datasets";
 import type { DivergedRecord, EpochRecord, NetworkSnapshot, TrainState } from "@hts/ep";
+import type { BackendPlatform } from "@hts/kernels";
 import { type PreparedRun, prepareRun, type RunLog, type RunResult, runPrepared } from "./compose.js";
 import { runBackend } from "./registry.js";
 import type { RunSpec } from "./spec.js";
@@ -73,6 +74,8 @@ export interface RunEnvironment {
   readonly loadData: (spec: RunSpec) => Promise<DataSplit>;
   /** The network of a checkpoint (`spec.init`); without it, specs with `init` fail. */
   readonly loadInit?: (path: string) => Promise<NetworkSnapshot>;
+  /** What the platform adds to `createBackend` (`NODE_PLATFORM` of `@hts/kernels/node` in Node); none: the root's defaults. */
+  readonly platform?: BackendPlatform;
 }
 
 /** Hooks of {@link executeTask}. */
@@ -96,7 +99,7 @@ export async function executeTask(task: RunTask, env: RunEnvironment, hooks: Tas
   const spec = task.spec;
   for (const m of spec.imports ?? []) await import(/* @vite-ignore */ m);
   const log: RunLog = hooks.onLog ?? (() => {});
-  const choice = await runBackend(spec.backend);
+  const choice = await runBackend(spec.backend, env.platform);
   log(`backend: ${choice.backend.name} (${shortReason(choice.reason)})\n`, "info");
   const data = await env.loadData(spec);
   let init: NetworkSnapshot | null = null;

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type DataSplit, loadDataset } from "@hts/datasets/node";
 import { type DivergedRecord, decodeTrainState, type EpochRecord, encodeTrainState, loadCheckpoint, type NetworkSnapshot, saveCheckpoint, snapshotNetwork, type TrainState } from "@hts/ep/node";
+import { NODE_PLATFORM } from "@hts/kernels/node";
 import { type PreparedRun, type RunLog, type RunResult, specFromRecord } from "./compose.js";
 import { refuse } from "./errors.js";
 import { executeTask, type RunEnvironment, type RunTask } from "./executor.js";
@@ -51,6 +52,7 @@ export function nodeEnvironment(options: { readonly resolveFrom?: string } = {})
   return {
     loadData: (spec) => loadRunData(spec, options),
     loadInit: async (path: string): Promise<NetworkSnapshot> => (await loadCheckpoint(path)).snapshot,
+    platform: NODE_PLATFORM,
   };
 }
 

@@ -1,6 +1,6 @@
 import { clamp, createDistribution, DISTRIBUTION_NAMES, type Distribution } from "@hts/distributions";
 import { createEnergy, ENERGIES, type Energy } from "@hts/energy";
-import { type ActivationKind, BACKEND_PREFERENCES, type BackendChoice, type BackendPreference, createBackend } from "@hts/kernels";
+import { type ActivationKind, BACKEND_PREFERENCES, type BackendChoice, type BackendPlatform, type BackendPreference, createBackend } from "@hts/kernels";
 import { invalidField, refuse } from "./errors.js";
 import type { RunDtSpec } from "./spec.js";
 
@@ -94,8 +94,12 @@ export function runEnergy(name: string, activation: ActivationKind): Energy {
   return custom ? custom(activation) : createEnergy(name, activation);
 }
 
-/** The backend a RunSpec names: a registered one, else `createBackend({ prefer })` of `@hts/kernels`. */
-export async function runBackend(name: string): Promise<BackendChoice> {
+/**
+ * The backend a RunSpec names: a registered one, else `createBackend({ prefer, platform })`
+ * of `@hts/kernels` (in Node, `@hts/study/node` passes Node's platform: headless-gl for the
+ * GPU, worker threads for wasm).
+ */
+export async function runBackend(name: string, platform?: BackendPlatform): Promise<BackendChoice> {
   const custom = backends.get(name);
-  return custom ? await custom() : await createBackend({ prefer: name as BackendPreference });
+  return custom ? await custom() : await createBackend({ prefer: name as BackendPreference, ...(platform ? { platform } : {}) });
 }
