@@ -11,7 +11,11 @@ function run(...args: string[]) {
   return spawnSync(process.execPath, [bench, ...args], { encoding: "utf8", timeout: 120_000 });
 }
 
-describe.runIf(existsSync(bench))("hts bench", () => {
+describe("pnpm bench", () => {
+  it("is built (turbo builds it before its tests)", () => {
+    expect(existsSync(bench), `${bench} is missing: build @hts/bench first`).toBe(true);
+  });
+
   it.each(["cpu", "wasm"])("--json with --backend %s prints one object per configuration with the documented fields", (backend) => {
     const r = run("--json", "--backend", backend, "--arch", "784,16,10", "--batch", "4,8", "--t1", "3", "--t2", "2", "--repeats", "2", "--seconds", "0");
     expect(r.stderr).toBe("");

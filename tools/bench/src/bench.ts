@@ -9,8 +9,7 @@ import { createRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import { createNetwork, createTrainer, type Trainer } from "@hts/ep";
 import { type Backend, type BackendPreference, createBackend, createWasmBackend } from "@hts/kernels/node";
-import { choice, formatHelp, int, numList, type OptionTable, parseCommand } from "./args.js";
-import { UsageError } from "./usage-error.js";
+import { choice, formatHelp, int, numList, type OptionTable, parseCommand, UsageError } from "@hts/cli";
 
 const BENCH_OPTIONS: OptionTable = {
   arch: { type: "string", value: "SIZES", help: "Layer sizes starting with 784; several separated by ';' [default: 784,500,10;784,1000,1000,10]." },
