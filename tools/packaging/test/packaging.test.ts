@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,18 +34,42 @@ function quickStart(pkg: string): string {
 }
 
 beforeAll(() => {
+  // The README's way: scripts/pack.mjs writes hts-<name>.tgz per package.
   const dest = join(work, "tarballs");
-  mkdirSync(dest);
+  execFileSync("node", [join(root, "scripts", "pack.mjs"), dest], { stdio: "pipe" });
   for (const pkg of packages) {
-    const dir = join(root, "packages", pkg);
-    const before = new Set(readdirSync(dest));
-    execFileSync("npx", ["-y", "pnpm@12.4.2", "pack", "--pack-destination", dest], { cwd: dir, stdio: "pipe" });
-    const made = readdirSync(dest).find((f) => !before.has(f));
-    if (!made) throw new Error(`pnpm pack made no tarball for ${pkg}`);
-    tarballs.set(pkg, join(dest, made));
-    manifests.set(pkg, JSON.parse(readFileSync(join(dir, "package.json"), "utf8")));
+    tarballs.set(pkg, join(dest, `hts-${pkg}.tgz`));
+    manifests.set(pkg, JSON.parse(readFileSync(join(root, "packages", pkg, "package.json"), "utf8")));
   }
 });
+
+/** The README's `npm install /tmp/hts/...` line, with /tmp/hts in this test's folder. */
+function installLine(pkg: string): string[] {
+  const md = readFileSync(join(root, "packages", pkg, "README.md"), "utf8");
+  const section = md.split(/^## /m).find((s) => s.startsWith("Install")) ?? "";
+  const line = section.split("\n").find((l) => l.startsWith("npm install /tmp/hts/"));
+  if (!line) throw new Error(`packages/${pkg}/README.md has no "npm install /tmp/hts/..." line under "## Install"`);
+  return line
+    .split(/\s+/)
+    .slice(2)
+    .map((a) => a.replace(/^\/tmp\/hts\//, `${join(work, "tarballs")}/`));
+}
+
+/** Folders under `dir` that hold a compiled native module (a node-gyp build). */
+function nativeBuilds(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 8) return;
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const p = join(d, e.name);
+      if (e.name === "Release" && d.endsWith("build")) found.push(p);
+      else walk(p, depth + 1);
+    }
+  };
+  walk(dir, 0);
+  return found;
+}
 
 describe.each(packages.map((p) => [p]))("@hts/%s", (pkg) => {
   it("passes publint (strict)", () => {
@@ -57,11 +81,12 @@ describe.each(packages.map((p) => [p]))("@hts/%s", (pkg) => {
     run(bin("attw"), [tarballs.get(pkg) as string, "--profile", "esm-only", "--format", "table-flipped"], root);
   });
 
-  it("installs alone from its tarball (and its siblings' only) and runs its README quick start", () => {
+  it("installs as its README says (its tarball and its siblings'), compiling nothing, and runs its README quick start", () => {
     const project = join(work, `use-${pkg}`);
     mkdirSync(project);
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: `use-${pkg}`, private: true, type: "module" }));
-    // The tarball of the package and of the workspace packages it depends on, transitively.
+    // The README installs the tarball of the package and of the workspace packages it
+    // depends on, transitively: no more, no fewer.
     const need = new Set<string>();
     const visit = (p: string) => {
       if (need.has(p)) return;
@@ -71,7 +96,15 @@ describe.each(packages.map((p) => [p]))("@hts/%s", (pkg) => {
       }
     };
     visit(pkg);
-    run("npm", ["install", "--no-audit", "--no-fund", "--omit=optional", ...[...need].map((p) => tarballs.get(p) as string)], project);
+    const args = installLine(pkg);
+    expect(new Set(args)).toEqual(new Set([...need].map((p) => tarballs.get(p) as string)));
+    const started = performance.now();
+    run("npm", ["install", ...args], project);
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`npm install of @hts/${pkg} (${need.size} tarball(s)): ${seconds.toFixed(1)} s`);
+    // No native build by default: gl (headless-gl) comes only with gpu.js, an opt-in peer.
+    expect(existsSync(join(project, "node_modules", "gl"))).toBe(false);
+    expect(nativeBuilds(join(project, "node_modules"))).toEqual([]);
     writeFileSync(join(project, "quick-start.mjs"), quickStart(pkg));
     const out = run("node", ["quick-start.mjs"], project);
     expect(typeof out).toBe("string");
