@@ -55,6 +55,18 @@ class LayeredEnergy implements Energy {
         expected: "positive integer",
       });
     }
+    const lists = [["W", params.W], ["b", params.b]] as const;
+    for (const [kind, list] of lists) {
+      list.forEach((m, i) => {
+        if (m.backend !== backend.name) {
+          throw new EnergyError(
+            "HTS_INVALID_ARGUMENT",
+            `${this.name}.bind: params.${kind}[${i}] (${kind}${i + 1}) lives on the ${m.backend} backend, not on ${backend.name}, the backend the energy is bound to; create the network on the backend you bind to`,
+            { parameter: `params.${kind}[${i}]`, value: m.backend, expected: `a matrix of ${backend.name}` },
+          );
+        }
+      });
+    }
     return new BoundLayeredEnergy(backend, params, batch, this.activation, this.#rhoOfState, this.name);
   }
 }
@@ -96,6 +108,13 @@ class BoundLayeredEnergy implements BoundEnergy {
 
   setInput(x: Matrix): void {
     const n0 = this.#p.sizes[0] as number;
+    if (x?.backend !== this.#be.name) {
+      throw new EnergyError("HTS_INVALID_ARGUMENT", `${this.#name}.setInput: x lives on the ${x?.backend} backend, not on ${this.#be.name}, the backend the energy is bound to`, {
+        parameter: "x",
+        value: x?.backend,
+        expected: `a matrix of ${this.#be.name}`,
+      });
+    }
     if (x.rows !== this.batch || x.cols !== n0) {
       throw new EnergyError(
         "HTS_SHAPE_MISMATCH",
