@@ -47,7 +47,7 @@ step "gl (headless-gl) build"
 bash scripts/gpu-build-gl.sh || exit 1
 
 step "build"
-npx -y pnpm@12.4.2 exec turbo run build --filter=@hts/cli... --output-logs=errors-only || exit 1
+npx -y pnpm@12.4.2 exec turbo run build --filter=@hts/cli... --filter=@hts/bench... --output-logs=errors-only || exit 1
 
 status=0
 for driver in nvidia mesa; do
@@ -74,7 +74,7 @@ for driver in nvidia mesa; do
 
   step "GPU bench, $driver driver: pnpm bench --backend gpu"
   if [ "$driver" = nvidia ]; then bench=(--repeats 3); else bench=(--arch 784,500,10 --batch 20 --repeats 3); fi
-  "${xvfb[@]}" "${env[@]}" node apps/cli/dist/bench.js --backend gpu "${bench[@]}" || status=1
+  "${xvfb[@]}" "${env[@]}" node tools/bench/dist/bench.js --backend gpu "${bench[@]}" || status=1
 
   step "training, $driver driver: hts train --backend gpu, 1 epoch on 2,000 digits, 784-500-10"
   "${xvfb[@]}" "${env[@]}" node apps/cli/dist/main.js train --backend gpu --train-size 2000 --test-size 1000 \

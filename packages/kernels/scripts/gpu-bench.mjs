@@ -4,7 +4,7 @@
 // the EP outer product s0^T s1, and an SGD step, each repeated and closed by one read-back
 // (a GPU queues work, so only a read measures it). Needs the built package (dist/).
 // Usage: node scripts/gpu-bench.mjs [--batch 20] [--reps 50] [--backends gpu,wasm,cpu]
-import { createBackend } from "../dist/index.js";
+import { createBackend } from "../dist/node.js";
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);

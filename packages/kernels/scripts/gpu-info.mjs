@@ -3,7 +3,7 @@
 // the WebGL renderer string (Mesa llvmpipe is a CPU emulation; a real GPU names its vendor)
 // and whether `createBackend({ prefer: "auto" })` would pick it. Needs the built package
 // (dist/). Exit status 0 when a GPU backend could be made, 1 otherwise.
-import { createBackend, createGpuBackend } from "../dist/index.js";
+import { createBackend, createGpuBackend } from "../dist/node.js";
 
 const line = (k, v) => console.log(`${k.padEnd(10)} ${v}`);
 line("DISPLAY", process.env.DISPLAY ?? "(unset)");
