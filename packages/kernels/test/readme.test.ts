@@ -44,3 +44,24 @@ it("the README quick start runs and prints what its comments say", async () => {
   // The comment in the README shows the same numbers.
   expect(quickStart()).toContain("// [ 0.5625, 0, 0.59375, 0.5 ]");
 });
+
+it("the README's conformance kit block runs and prints what its comment says", async () => {
+  const section = readme.slice(readme.indexOf("`checkBackend(backend)`"));
+  const code = (/```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? "")
+    .replace('from "@hts/kernels/testing"', `from ${JSON.stringify(fileURLToPath(new URL("../src/testing.ts", import.meta.url)))}`)
+    .replace('from "@hts/kernels"', `from ${JSON.stringify(fileURLToPath(new URL("../src/index.ts", import.meta.url)))}`);
+  expect(code).toContain("checkBackend(createCpuBackend())");
+  const claimed = /console\.log\(report\.ok, report\.checks\.length\); \/\/ (\w+) (\d+)/.exec(code);
+  expect(claimed).not.toBeNull();
+  const file = join(dir, "kit.ts");
+  writeFileSync(file, code);
+  const log = vi.spyOn(console, "log").mockImplementation(() => {});
+  let calls: unknown[][];
+  try {
+    await import(file);
+  } finally {
+    calls = log.mock.calls.map((args) => [...args]);
+    log.mockRestore();
+  }
+  expect(calls).toEqual([[claimed?.[1] === "true", Number(claimed?.[2])]]);
+});
