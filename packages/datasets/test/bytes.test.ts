@@ -60,6 +60,9 @@ describe("fetchEmbedded", () => {
       if (!/^\/mnist\/src\/digits\/[0-9]\.json$/.test(path)) return void res.writeHead(404).end();
       res.writeHead(200, { "content-type": "application/json" }).end(await readFile(join(mnistRoot, path.slice("/mnist/".length))));
     });
+    // Keep idle connections longer than the test can pause under load, so that the client's
+    // reused keep-alive sockets are not closed under it (Node's default is 5 s).
+    server.keepAliveTimeout = 120_000;
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     try {
@@ -70,6 +73,7 @@ describe("fetchEmbedded", () => {
       expect(got.test.images).toEqual(want.test.images);
       await expect(fetchEmbedded(`http://127.0.0.1:${port}/elsewhere`)).rejects.toThrow(/elsewhere\/src\/digits\/\d\.json answered HTTP 404/);
     } finally {
+      server.closeAllConnections();
       server.close();
     }
   });
