@@ -1,4 +1,3 @@
-import { clamp, createDistribution, type Distribution } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import {
   CHECK_NUDGES,
@@ -14,7 +13,7 @@ import { createReferenceBackend } from "@hts/kernels";
 import { choice, formatHelp, type HelpGroups, int, num, numList, type OptionSpec, type OptionTable, parseCommand, str } from "./args.js";
 import { gradientCheckSpec, renderSvg } from "./charts.js";
 import { type Io, writeFileAtomic } from "./io.js";
-import { DT_OPTIONS, MODEL_OPTIONS } from "./options.js";
+import { DT_OPTIONS, dtOfFlags, MODEL_OPTIONS } from "./options.js";
 import { UsageError } from "./usage-error.js";
 
 const ENERGY_NAMES = ["hopfield", "primitive"] as const;
@@ -95,27 +94,6 @@ final state, not through time (part a checks them). Only the sync layer order is
 Exit codes: 0 every target holds, 1 a target does not (the reason on stderr), 2 bad command
 line or a combination without a theoretical basis.`;
 
-/** The clamped dt distribution of the --dt-* flags (a bad parameter names its flag). */
-function dtDistribution(a: ReturnType<typeof parseCommand>): { dist: Distribution; describe: string } {
-  const min = num(a, "dt-min", 0, true) as number;
-  const max = num(a, "dt-max", 0, true) as number;
-  if (max <= min) throw new UsageError("dt-max", `--dt-max: expected a number > --dt-min (${min}), got ${max}`);
-  const name = str(a, "dt-dist") as string;
-  const mean = num(a, "dt-mean", 0, true) as number;
-  const sd = num(a, "dt-sd", 0) as number;
-  const nu = num(a, "dt-nu", 0, true) as number;
-  const mode = choice(a, "dt-clamp", ["clip", "resample"]);
-  try {
-    const base = createDistribution(name, name === "student-t" ? { mean, sd, nu } : { mean, sd });
-    return { dist: clamp(base, { min, max, mode }), describe: `${name} (mean ${mean}, sd ${sd}${name === "student-t" ? `, nu ${nu}` : ""}), ${mode} to [${min}, ${max}]` };
-  } catch (e) {
-    const err = e as { parameter?: string; message: string };
-    const flags: Record<string, string> = { name: "dt-dist", dist: "dt-dist", mean: "dt-mean", sd: "dt-sd", nu: "dt-nu", min: "dt-min", max: "dt-max", mode: "dt-clamp" };
-    const flag = flags[err.parameter ?? "name"] ?? "dt-dist";
-    throw new UsageError(flag, `--${flag}: ${err.message}`);
-  }
-}
-
 /** `hts check-gradient`. */
 export async function checkGradientCommand(argv: readonly string[], io: Io): Promise<number> {
   const a = parseCommand("check-gradient", argv, CHECK_OPTIONS);
@@ -150,7 +128,8 @@ export async function checkGradientCommand(argv: readonly string[], io: Io): Pro
   const gduTolerance = num(a, "gdu-tolerance", 0, true) as number;
   const plot = str(a, "plot");
   if (plot !== undefined && !/\.svg$/i.test(plot)) throw new UsageError("plot", `--plot: expected a file name ending in .svg, got ${JSON.stringify(plot)}`);
-  const { dist, describe } = dtDistribution(a);
+  const { dist, dt } = dtOfFlags(a);
+  const describe = `${dt.dist} (mean ${dt.mean}, sd ${dt.sd}${dt.dist === "student-t" ? `, nu ${dt.nu}` : ""}), ${dt.clamp} to [${dt.min}, ${dt.max}]`;
   const json = a.json as boolean;
   const say = json ? io.err : io.out;
 

@@ -1,24 +1,8 @@
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
 import { UsageError } from "./usage-error.js";
 
-/** Writes a file atomically: a temporary file in the same folder, fsync, then rename. */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  try {
-    const fd = openSync(tmp, "w");
-    try {
-      writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    if (existsSync(tmp)) rmSync(tmp, { force: true });
-    throw e;
-  }
-}
+/** Atomic writes (temporary file in the same folder, fsync, rename): the one of `@hts/study/node`. */
+export { writeFileAtomic } from "@hts/study/node";
 
 /** True when `dir` exists and holds anything. */
 export function isNonEmptyDir(dir: string): boolean {

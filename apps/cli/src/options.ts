@@ -1,5 +1,7 @@
-import { DISTRIBUTION_NAMES } from "@hts/distributions";
-import type { OptionTable } from "./args.js";
+import { DISTRIBUTION_NAMES, type Distribution } from "@hts/distributions";
+import { runDistribution } from "@hts/study";
+import { choice, num, type OptionTable, type ParsedArgs, str } from "./args.js";
+import { asUsage, UsageError } from "./usage-error.js";
 
 /** Options shared by the commands that draw dt vectors (`train`, `sample`). */
 export const DT_OPTIONS: OptionTable = {
@@ -16,6 +18,27 @@ export const DT_OPTIONS: OptionTable = {
   "dt-clamp": { type: "string", value: "MODE", default: "clip", help: "clip (set values outside to the bound) or resample (draw again: truncated)." },
   "dt-nu": { type: "string", value: "X", default: "3", help: "Degrees of freedom of student-t." },
 };
+
+/** The dt settings of the {@link DT_OPTIONS} flags, and their clamped distribution (a bad value is a UsageError naming its flag). */
+export function dtOfFlags(a: ParsedArgs): { dist: Distribution; dt: { dist: string; mean: number; sd: number; min: number; max: number; clamp: "clip" | "resample"; nu: number } } {
+  const min = num(a, "dt-min", 0, true) as number;
+  const max = num(a, "dt-max", 0, true) as number;
+  if (max <= min) throw new UsageError("dt-max", `--dt-max: expected a number > --dt-min (${min}), got ${max}`);
+  const dt = {
+    dist: str(a, "dt-dist") as string,
+    mean: num(a, "dt-mean", 0, true) as number,
+    sd: num(a, "dt-sd", 0) as number,
+    min,
+    max,
+    clamp: choice(a, "dt-clamp", ["clip", "resample"]),
+    nu: num(a, "dt-nu", 0, true) as number,
+  };
+  try {
+    return { dist: runDistribution(dt), dt };
+  } catch (e) {
+    throw asUsage(e);
+  }
+}
 
 /** Options that choose the data. */
 export const DATA_OPTIONS: OptionTable = {

@@ -1,10 +1,8 @@
 import { createRng, sampleLayers, summarize } from "@hts/distributions";
-import { runDistribution } from "@hts/study";
-import { choice, formatHelp, int, num, numList, type OptionTable, parseCommand, str } from "./args.js";
+import { choice, formatHelp, int, numList, type OptionTable, parseCommand, str } from "./args.js";
 import { binDt, dtHistogramSpec, renderSvg } from "./charts.js";
 import { type Io, writeFileAtomic } from "./io.js";
-import { DT_OPTIONS } from "./options.js";
-import { asUsage } from "./train.js";
+import { DT_OPTIONS, dtOfFlags } from "./options.js";
 import { UsageError } from "./usage-error.js";
 
 const SAMPLE_OPTIONS: OptionTable = {
@@ -27,25 +25,8 @@ export async function sampleCommand(argv: readonly string[], io: Io): Promise<nu
     io.out(formatHelp("sample", SUMMARY, SAMPLE_OPTIONS));
     return 0;
   }
-  const min = num(a, "dt-min", 0, true) as number;
-  const max = num(a, "dt-max", 0, true) as number;
-  if (max <= min) throw new UsageError("dt-max", `--dt-max: expected a number > --dt-min (${min}), got ${max}`);
-  const dtCfg = {
-    dist: str(a, "dt-dist") as string,
-    mean: num(a, "dt-mean", 0, true) as number,
-    sd: num(a, "dt-sd", 0) as number,
-    min,
-    max,
-    clamp: choice(a, "dt-clamp", ["clip", "resample"]),
-    nu: num(a, "dt-nu", 0, true) as number,
-    fromInit: false,
-  };
-  let dist: ReturnType<typeof runDistribution>;
-  try {
-    dist = runDistribution(dtCfg);
-  } catch (e) {
-    throw asUsage(e);
-  }
+  const { dist, dt } = dtOfFlags(a);
+  const { min, max } = dt;
   const format = choice(a, "format", ["summary", "json", "csv"]);
   const arch = numList(a, "arch", (n) => Number.isInteger(n) && n >= 1, "positive integers (layer sizes)");
   const sizes = arch ? arch.slice(1) : [int(a, "count", 1, 100_000_000) as number];

@@ -1,11 +1,11 @@
 import { resolve } from "node:path";
 import type { TrainState } from "@hts/ep";
-import { asFlagError, checkRunConfig, endLine, flagsOfRunConfig, RUN_FLAGS, type RunFlags, type RunSpec, readRunFolder, runSpecFromFlags, StudyError, trainToFolder } from "@hts/study/node";
+import { checkRunConfig, endLine, flagsOfRunConfig, RUN_FLAGS, type RunFlags, type RunSpec, readRunFolder, runSpecFromFlags, StudyError, trainToFolder } from "@hts/study/node";
 import { formatHelp, type HelpGroups, int, type OptionTable, type ParsedArgs, parseCommand, str } from "./args.js";
 import { type Io, isNonEmptyDir, readJsonOption } from "./io.js";
 import { DATA_OPTIONS, DT_OPTIONS, MODEL_OPTIONS } from "./options.js";
 import { createProgress } from "./progress.js";
-import { UsageError } from "./usage-error.js";
+import { asUsage, UsageError } from "./usage-error.js";
 
 const TRAIN_OPTIONS: OptionTable = {
   ...DATA_OPTIONS,
@@ -92,15 +92,6 @@ prediction is the argmax of the output); a nudged phase of T2 steps pulls the ou
 the target with strength beta; the weights move by the difference of the two states' local
 gradients, divided by beta. Each neuron i of layers 1..L has its own time step dt_i, drawn
 once from --dt-dist and clamped to [--dt-min, --dt-max].`;
-
-/** A StudyError about a run setting as a bad command line naming the flag. */
-export function asUsage(e: unknown, flags: Readonly<Record<string, string>> = {}): unknown {
-  const f = asFlagError(e);
-  if (!(f instanceof StudyError) || f.code !== "HTS_INVALID_ARGUMENT") return f;
-  const flag = flags[f.parameter];
-  if (flag === undefined) return new UsageError(f.parameter, f.message);
-  return new UsageError(flag, `--${flag}: ${f.message.replace(new RegExp(`^${f.parameter}: `), "")}`);
-}
 
 /** The run settings of parsed `hts train` flags. */
 function flagsOf(a: ParsedArgs): RunFlags {

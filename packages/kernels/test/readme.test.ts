@@ -20,20 +20,24 @@ function quickStart(): string {
   return match[1];
 }
 
+/** Writes a README block to `name` in the scratch folder, imports it, and returns what it logged. */
+async function runLogged(name: string, code: string): Promise<unknown[][]> {
+  const file = join(dir, name);
+  writeFileSync(file, code);
+  const log = vi.spyOn(console, "log").mockImplementation(() => {});
+  try {
+    await import(file);
+    return log.mock.calls.map((args) => [...args]);
+  } finally {
+    log.mockRestore();
+  }
+}
+
 it("the README quick start runs and prints what its comments say", async () => {
   const src = fileURLToPath(new URL("../src/index.ts", import.meta.url));
   const code = quickStart().replace('from "@hts/kernels"', `from ${JSON.stringify(src)}`);
   expect(code).toContain(src);
-  const file = join(dir, "quick-start.ts");
-  writeFileSync(file, code);
-  const log = vi.spyOn(console, "log").mockImplementation(() => {});
-  let calls: unknown[][];
-  try {
-    await import(file);
-  } finally {
-    calls = log.mock.calls.map((args) => [...args]);
-    log.mockRestore();
-  }
+  const calls = await runLogged("quick-start.ts", code);
   expect(calls).toHaveLength(2);
   const [name, reason] = calls[0] as [string, string];
   // auto picks the first available candidate: gpu-webgl on a hardware GPU (with a display),
@@ -53,15 +57,6 @@ it("the README's conformance kit block runs and prints what its comment says", a
   expect(code).toContain("checkBackend(createCpuBackend())");
   const claimed = /console\.log\(report\.ok, report\.checks\.length\); \/\/ (\w+) (\d+)/.exec(code);
   expect(claimed).not.toBeNull();
-  const file = join(dir, "kit.ts");
-  writeFileSync(file, code);
-  const log = vi.spyOn(console, "log").mockImplementation(() => {});
-  let calls: unknown[][];
-  try {
-    await import(file);
-  } finally {
-    calls = log.mock.calls.map((args) => [...args]);
-    log.mockRestore();
-  }
+  const calls = await runLogged("kit.ts", code);
   expect(calls).toEqual([[claimed?.[1] === "true", Number(claimed?.[2])]]);
 });
