@@ -68,7 +68,7 @@ export async function trainOneEpoch(classFiles: readonly Uint8Array[], prefer: B
     trainExamples: data.train.count,
     testExamples: data.test.count,
     testAccuracy: outcome.record.testAccuracy as number,
-    weightsChecksum: fnv1a([...snap.W, ...snap.b].map((a) => Float32Array.from(a))),
+    weightsChecksum: fnv1a([...snap.W, ...snap.b]),
     seconds: (performance.now() - started) / 1000,
   };
 }

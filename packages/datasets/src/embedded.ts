@@ -148,6 +148,9 @@ export async function embeddedFromBytes(
  */
 export const EMBEDDED_FILES: readonly string[] = Array.from({ length: 10 }, (_, c) => `src/digits/${c}.json`);
 
+/** The part of `fetch` that {@link fetchEmbedded} uses. */
+export type FetchLike = (url: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
+
 /**
  * {@link embeddedFromBytes} on the ten files fetched from `base` (a URL under which
  * {@link EMBEDDED_FILES} are served: `${base}/src/digits/0.json` ...), with the platform's
@@ -158,10 +161,10 @@ export const EMBEDDED_FILES: readonly string[] = Array.from({ length: 10 }, (_, 
  */
 export async function fetchEmbedded(
   base: string | URL,
-  options: EmbeddedOptions & { readonly fetch?: (url: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }> } = {},
+  options: EmbeddedOptions & { readonly fetch?: FetchLike } = {},
 ): Promise<DataSplit> {
   const FN = "fetchEmbedded";
-  const get = options.fetch ?? (globalThis as { fetch?: (url: string) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }> }).fetch;
+  const get = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
   if (typeof get !== "function") {
     throw new DatasetError("HTS_INVALID_ARGUMENT", `${FN}: no fetch in this runtime; pass options.fetch`, { parameter: "fetch", value: get, expected: "a fetch function" });
   }

@@ -1,5 +1,5 @@
 export { EMBEDDED_COUNT, EMBEDDED_FILES, embeddedFromBytes, fetchEmbedded } from "./embedded.js";
-export type { EmbeddedOptions } from "./embedded.js";
+export type { EmbeddedOptions, FetchLike } from "./embedded.js";
 export { DatasetError } from "./errors.js";
 export type { DatasetErrorCode, DatasetErrorDetails } from "./errors.js";
 export { parseIdx, writeIdx } from "./idx.js";

@@ -1,10 +1,11 @@
 import { createRng } from "@hts/distributions";
 import { allocParamGradients, allocState, type BoundCost, type BoundEnergy, type Cost, type Energy, type ParamGradients } from "@hts/energy";
 import { type ActivationKind, activationRange, type Matrix } from "@hts/kernels";
+import { checkCombination } from "./combination.js";
 import { invalid } from "./errors.js";
 import { createNetwork, type DtSpec, type Network } from "./network.js";
 import { type Dynamics, Relaxer } from "./relaxation.js";
-import { checkCombination, createTrainer } from "./trainer.js";
+import { createTrainer } from "./trainer.js";
 
 /**
  * Gradient checks of the EP estimate (SPEC section 4's correctness anchor):

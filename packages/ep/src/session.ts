@@ -1,7 +1,8 @@
 import { type Rng, type RngState, restoreRng } from "@hts/distributions";
 import { invalid } from "./errors.js";
+import type { EvalStats, LabeledData } from "./evaluate.js";
 import type { OptimizerState } from "./optimizer.js";
-import type { EpochStats, EvalStats, LabeledData, Trainer } from "./trainer.js";
+import type { EpochStats, Trainer } from "./trainer.js";
 
 /** The data of a training session: examples to train on, an optional validation set, and a test set. */
 export interface SessionData {

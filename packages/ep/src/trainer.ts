@@ -8,9 +8,6 @@ import type { Network } from "./network.js";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizer.js";
 import type { Dynamics, Order } from "./relaxation.js";
 
-export { checkCombination } from "./combination.js";
-export type { EvalStats, LabeledData, RelaxationStep } from "./evaluate.js";
-
 /** The nudging variants of SPEC section 4. */
 export const NUDGES = ["one-sided", "random-sign", "symmetric"] as const;
 /** A nudging variant's name. */
@@ -86,18 +83,12 @@ export interface Estimate extends BatchResult {
   readonly readout: { readonly W: FloatArray; readonly b: FloatArray } | null;
 }
 
-/** Aggregates of one epoch of training. */
-export interface EpochStats {
-  readonly examples: number;
-  /** Accuracy of the free-phase predictions made while training (running). */
-  readonly accuracy: number;
-  readonly cost: number;
-  /** Mean over minibatches of the dt-free residual at the end of the free phase. */
-  readonly freeResidual: number;
-  /** Mean over minibatches of the size of the last free step, max |s_t - s_{t-1}|. */
-  readonly freeStepSize: number;
-  readonly freeSteps: number;
-}
+/**
+ * Aggregates of one epoch of training: the fields of {@link EvalStats}, with the accuracy of
+ * the free-phase predictions made while training (running: the weights change during the
+ * epoch) and the means taken over minibatches.
+ */
+export interface EpochStats extends EvalStats {}
 
 /** Two-phase Equilibrium Propagation on one network. */
 export interface Trainer {
