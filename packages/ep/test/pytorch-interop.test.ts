@@ -71,7 +71,8 @@ describe("checkpoints read from Python", () => {
     const r = spawnSync(python, [script, file], { env, encoding: "utf8" });
     if (r.status === 0) read = JSON.parse(r.stdout);
     else failure = `read_checkpoint.py exited with ${r.status}: ${r.stderr}`;
-  });
+    // Starting Python with torch takes seconds, far more on a loaded 2-core machine.
+  }, 120_000);
 
   withOracle("numpy sees W{l} as [n_l, n_{l-1}] with our values, b{l}, dt{l}, and the config", noNumpy, () => {
     expect(failure).toBe("");
