@@ -25,6 +25,12 @@ const BENCH_OPTIONS: OptionTable = {
   },
   repeats: { type: "string", value: "N", default: "5", help: "Timed repeats (the median is reported, with the min and max)." },
   seconds: { type: "string", value: "S", default: "1", help: "Least time of one timed repeat, in whole minibatches." },
+  data: {
+    type: "string",
+    value: "KIND",
+    default: "digits",
+    help: "The inputs: digits (the embedded digits, about 19 % of the pixels nonzero), inverted (the digits as 1 - x: every pixel but the full-ink ones, about 99 %, nonzero) or dense (uniform random pixels in [0, 1), seed 0, the digits' labels).",
+  },
   json: { type: "boolean", help: "One JSON object per line per configuration." },
   "compare-torch": {
     type: "boolean",
@@ -52,6 +58,28 @@ interface Data {
   readonly images: Float32Array;
   readonly labels: Uint8Array;
   readonly count: number;
+}
+
+/** The bench's inputs (`--data`). */
+export type BenchData = "digits" | "inverted" | "dense";
+
+/** The inputs of `--data`: the digits as they are, inverted (1 - x), or uniform random pixels (seed 0) with the digits' labels. */
+export function benchImages(kind: BenchData, digits: Float32Array): Float32Array {
+  if (kind === "digits") return digits;
+  const out = new Float32Array(digits.length);
+  if (kind === "inverted") for (let i = 0; i < out.length; i++) out[i] = 1 - (digits[i] as number);
+  else {
+    const rng = createRng(0);
+    for (let i = 0; i < out.length; i++) out[i] = rng.uniform();
+  }
+  return out;
+}
+
+/** The share of nonzero entries. */
+export function density(x: Float32Array): number {
+  let nz = 0;
+  for (let i = 0; i < x.length; i++) if (x[i] !== 0) nz++;
+  return nz / x.length;
 }
 
 /** Trains whole minibatches, cycling through `data`, until `seconds` have passed; returns samples per second. */
@@ -156,6 +184,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const seconds = Number(secondsText);
   if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError("seconds", `--seconds: expected a number >= 0, got ${JSON.stringify(secondsText)}`);
   const prefer = choice(a, "backend", ["auto", "wasm", "cpu", "gpu", "reference"]);
+  const dataKind = choice(a, "data", ["digits", "inverted", "dense"]) as BenchData;
   const json = a.json as boolean;
   const compare = a["compare-torch"] as boolean;
   const several = workerCounts.length > 1;
@@ -176,7 +205,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const backend = (backends[0] as { backend: Backend }).backend;
   const split = await loadEmbedded({ trainSize: 2048, testSize: 1 });
-  const data: Data = split.train;
+  const data: Data = { ...split.train, images: benchImages(dataKind, split.train.images) };
   let torch: Torch | null = null;
   const tmp = compare ? mkdtempSync(join(tmpdir(), "hts-bench-")) : "";
   try {
@@ -187,7 +216,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!json) {
       const threads = several ? `${workerCounts.join(" / ")} threads, alternating` : workerCounts[0] === 1 ? "one thread" : `${workerCounts[0]} threads`;
       process.stdout.write(
-        `# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; T1 ${t1}, T2 ${t2}, dt 0.3, ${threads}; ${repeats} repeats of >= ${seconds} s${compare ? ", alternating with the PyTorch reference (torch, 1 thread)" : ""}\n`,
+        `# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; data ${dataKind} (${(100 * density(data.images)).toFixed(1)} % nonzero); T1 ${t1}, T2 ${t2}, dt 0.3, ${threads}; ${repeats} repeats of >= ${seconds} s${compare ? ", alternating with the PyTorch reference (torch, 1 thread)" : ""}\n`,
       );
       process.stdout.write(
         compare
@@ -227,6 +256,7 @@ async function main(argv: readonly string[]): Promise<number> {
             workers: run.workers,
             arch: arch.join(","),
             batch,
+            data: dataKind,
             t1,
             t2,
             samplesPerSecond: med,

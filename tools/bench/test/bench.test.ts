@@ -34,6 +34,19 @@ describe("pnpm bench", () => {
     });
   });
 
+  it.each(["digits", "inverted", "dense"])("--data %s trains on those inputs and says how dense they are", (data) => {
+    const r = run("--backend", "wasm", "--data", data, "--arch", "784,16,10", "--batch", "8", "--t1", "2", "--t2", "1", "--repeats", "1", "--seconds", "0");
+    expect(r.status, r.stderr).toBe(0);
+    const nonzero = Number(/data (\w+) \(([0-9.]+) % nonzero\)/.exec(r.stdout)?.[2]);
+    expect(r.stdout).toContain(`data ${data} (`);
+    // The digits are about 19 % ink; inverted, only the full-ink pixels are 0; uniform pixels are all nonzero.
+    const [lo, hi] = { digits: [10, 30], inverted: [95, 99.9], dense: [99.9, 100] }[data] as [number, number];
+    expect(nonzero).toBeGreaterThanOrEqual(lo);
+    expect(nonzero).toBeLessThanOrEqual(hi);
+    const json = run("--json", "--backend", "wasm", "--data", data, "--arch", "784,16,10", "--batch", "8", "--t1", "2", "--t2", "1", "--repeats", "1", "--seconds", "0");
+    expect(JSON.parse(json.stdout.trim())).toMatchObject({ data, batch: 8 });
+  });
+
   it("--workers 2 --backend wasm reports 2 workers", () => {
     const r = run("--json", "--backend", "wasm", "--workers", "2", "--arch", "784,16,10", "--batch", "16", "--t1", "3", "--t2", "2", "--repeats", "1", "--seconds", "0");
     expect(r.status).toBe(0);
@@ -67,6 +80,7 @@ describe("pnpm bench", () => {
     ["--backend", "fast"],
     ["--arch", "10,5"],
     ["--seconds", "-1"],
+    ["--data", "noise"],
   ])("%s %s is a usage error (exit 2)", (flag, value) => {
     const r = run(flag, value, "--json");
     expect(r.status).toBe(2);
