@@ -29,7 +29,7 @@ const BENCH_OPTIONS: OptionTable = {
     type: "string",
     value: "KIND",
     default: "digits",
-    help: "The inputs: digits (the embedded digits, about 19 % of the pixels nonzero), inverted (the digits as 1 - x: every pixel but the full-ink ones, about 99 %, nonzero) or dense (uniform random pixels in [0, 1), seed 0, the digits' labels).",
+    help: "The inputs; several, e.g. digits,dense, are timed alternating repeat by repeat, each with its ratio to the first: digits (the embedded digits, about 19 % of the pixels nonzero), inverted (the digits as 1 - x: every pixel but the full-ink ones, about 99 %, nonzero) or dense (uniform random pixels in [0, 1), seed 0, the digits' labels).",
   },
   json: { type: "boolean", help: "One JSON object per line per configuration." },
   "compare-torch": {
@@ -184,11 +184,15 @@ async function main(argv: readonly string[]): Promise<number> {
   const seconds = Number(secondsText);
   if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError("seconds", `--seconds: expected a number >= 0, got ${JSON.stringify(secondsText)}`);
   const prefer = choice(a, "backend", ["auto", "wasm", "cpu", "gpu", "reference"]);
-  const dataKind = choice(a, "data", ["digits", "inverted", "dense"]) as BenchData;
+  const dataText = typeof a.data === "string" ? a.data : "digits";
+  const dataKinds = dataText.split(",").map((d) => d.trim()) as BenchData[];
+  for (const d of dataKinds) if (!["digits", "inverted", "dense"].includes(d)) throw new UsageError("data", `--data: expected digits, inverted or dense (or a comma-separated list of them), got ${JSON.stringify(dataText)}`);
   const json = a.json as boolean;
   const compare = a["compare-torch"] as boolean;
-  const several = workerCounts.length > 1;
-  if (several && compare) throw new UsageError("workers", "--compare-torch takes one --workers count, not several");
+  if (workerCounts.length > 1 && dataKinds.length > 1) throw new UsageError("data", "--data takes one kind when --workers gives several counts");
+  const several = workerCounts.length > 1 || dataKinds.length > 1;
+  if (workerCounts.length > 1 && compare) throw new UsageError("workers", "--compare-torch takes one --workers count, not several");
+  if (dataKinds.length > 1 && compare) throw new UsageError("data", "--compare-torch takes one --data kind, not several");
   const script = compare ? findTorch(typeof a["torch-script"] === "string" ? a["torch-script"] : undefined) : "";
   const threaded = workerCounts.some((n) => n > 1);
   if (threaded && prefer !== "wasm") throw new UsageError("workers", `--workers ${workerCounts.join(",")} needs --backend wasm`);
@@ -205,7 +209,8 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const backend = (backends[0] as { backend: Backend }).backend;
   const split = await loadEmbedded({ trainSize: 2048, testSize: 1 });
-  const data: Data = { ...split.train, images: benchImages(dataKind, split.train.images) };
+  const inputs = new Map(dataKinds.map((d) => [d, { ...split.train, images: benchImages(d, split.train.images) } as Data]));
+  const data = inputs.get(dataKinds[0] as BenchData) as Data;
   let torch: Torch | null = null;
   const tmp = compare ? mkdtempSync(join(tmpdir(), "hts-bench-")) : "";
   try {
@@ -214,21 +219,22 @@ async function main(argv: readonly string[]): Promise<number> {
       writeEpmn(torch.dataFile, data);
     }
     if (!json) {
-      const threads = several ? `${workerCounts.join(" / ")} threads, alternating` : workerCounts[0] === 1 ? "one thread" : `${workerCounts[0]} threads`;
+      const threads = workerCounts.length > 1 ? `${workerCounts.join(" / ")} threads, alternating` : `${workerCounts[0] === 1 ? "one thread" : `${workerCounts[0]} threads`}${dataKinds.length > 1 ? ", the inputs alternating" : ""}`;
       process.stdout.write(
-        `# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; data ${dataKind} (${(100 * density(data.images)).toFixed(1)} % nonzero); T1 ${t1}, T2 ${t2}, dt 0.3, ${threads}; ${repeats} repeats of >= ${seconds} s${compare ? ", alternating with the PyTorch reference (torch, 1 thread)" : ""}\n`,
+        `# backend ${backend.name} (${reason}); ${cpus()[0]?.model ?? "cpu"} x${availableParallelism()}; node ${process.version}; data ${dataKinds.map((d) => `${d} (${(100 * density((inputs.get(d) as Data).images)).toFixed(1)} % nonzero)`).join(" / ")}; T1 ${t1}, T2 ${t2}, dt 0.3, ${threads}; ${repeats} repeats of >= ${seconds} s${compare ? ", alternating with the PyTorch reference (torch, 1 thread)" : ""}\n`,
       );
       process.stdout.write(
         compare
           ? "arch                batch   ours samples/s median (min-max)   torch samples/s median (min-max)   ours/torch (min-max)\n"
           : several
-            ? "arch                batch   workers   samples/s median (min-max)   GFLOP/s   over the first\n"
+            ? `arch                batch   ${dataKinds.length > 1 ? "data     " : "workers "}  samples/s median (min-max)   GFLOP/s   over the first\n`
             : "arch                batch   samples/s median (min-max)   GFLOP/s\n",
       );
     }
     for (const arch of archs) {
       for (const batch of batches) {
-        const runs = backends.map(({ workers, backend: be }) => {
+        const pairs = backends.flatMap(({ workers, backend: be }) => dataKinds.map((kind) => ({ workers, be, kind })));
+        const runs = pairs.map(({ workers, be, kind }) => {
           const network = createNetwork({ backend: be, sizes: arch, dt: 0.3, weightRng: createRng(0) });
           const trainer = createTrainer({
             network,
@@ -237,14 +243,15 @@ async function main(argv: readonly string[]): Promise<number> {
             config: { t1, t2, beta: 0.5, nudge: "one-sided", dynamics: "gradient", batch, optimizer: { name: "sgd", lr: arch.slice(1).map(() => 0.05) } },
           });
           const cursor = { at: 0 };
-          const warm = timed(trainer, data, batch, seconds / 2, 2, cursor);
-          return { workers, be, trainer, cursor, warm, rates: [] as number[] };
+          const input = inputs.get(kind) as Data;
+          const warm = timed(trainer, input, batch, seconds / 2, 2, cursor);
+          return { workers, be, kind, input, trainer, cursor, warm, rates: [] as number[] };
         });
         // The reference runs as many minibatches per repeat as take us about --seconds.
         const torchBatches = Math.max(2, Math.round((seconds * (runs[0] as { warm: number }).warm) / batch));
         const ref: number[] = [];
         for (let r = 0; r < repeats; r++) {
-          for (const run of runs) run.rates.push(timed(run.trainer, data, batch, seconds, 1, run.cursor));
+          for (const run of runs) run.rates.push(timed(run.trainer, run.input, batch, seconds, 1, run.cursor));
           if (torch) ref.push(torchRepeat(torch, arch, batch, t1, t2, torchBatches));
         }
         const first = median((runs[0] as { rates: number[] }).rates);
@@ -256,7 +263,7 @@ async function main(argv: readonly string[]): Promise<number> {
             workers: run.workers,
             arch: arch.join(","),
             batch,
-            data: dataKind,
+            data: run.kind,
             t1,
             t2,
             samplesPerSecond: med,
@@ -277,7 +284,7 @@ async function main(argv: readonly string[]): Promise<number> {
             process.stdout.write(`${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}   ${o.padEnd(34)}${t.padEnd(35)}${ratio}\n`);
           } else if (several) {
             process.stdout.write(
-              `${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}${String(run.workers).padStart(10)}   ${o.padEnd(29)}${(row.gflops as number).toFixed(2).padStart(7)}${(med / first).toFixed(2).padStart(17)}\n`,
+              `${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}${(dataKinds.length > 1 ? `   ${run.kind.padEnd(8)} ` : String(run.workers).padStart(10))}   ${o.padEnd(29)}${(row.gflops as number).toFixed(2).padStart(7)}${(med / first).toFixed(2).padStart(17)}\n`,
             );
           } else {
             process.stdout.write(`${(row.arch as string).padEnd(19)}${String(batch).padStart(6)}   ${o.padEnd(29)}${(row.gflops as number).toFixed(2).padStart(7)}\n`);

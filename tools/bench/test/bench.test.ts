@@ -47,6 +47,18 @@ describe("pnpm bench", () => {
     expect(JSON.parse(json.stdout.trim())).toMatchObject({ data, batch: 8 });
   });
 
+  it("--data digits,dense times both inputs, alternating, with the ratio to the first", () => {
+    const r = run("--json", "--backend", "wasm", "--data", "digits,dense", "--arch", "784,16,10", "--batch", "8", "--t1", "2", "--t2", "1", "--repeats", "2", "--seconds", "0");
+    expect(r.status, r.stderr).toBe(0);
+    const rows = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((row) => row.data)).toEqual(["digits", "dense"]);
+    expect(rows[0]?.overFirst).toBe(1);
+    expect(rows[1]?.overFirst).toBeCloseTo((rows[1]?.samplesPerSecond as number) / (rows[0]?.samplesPerSecond as number), 12);
+  });
+
   it("--workers 2 --backend wasm reports 2 workers", () => {
     const r = run("--json", "--backend", "wasm", "--workers", "2", "--arch", "784,16,10", "--batch", "16", "--t1", "3", "--t2", "2", "--repeats", "1", "--seconds", "0");
     expect(r.status).toBe(0);
@@ -68,6 +80,8 @@ describe("pnpm bench", () => {
   it.each([
     [["--workers", "1,2", "--backend", "cpu"], "--workers 1,2 needs --backend wasm"],
     [["--workers", "1,2", "--backend", "wasm", "--compare-torch"], "--compare-torch takes one --workers count"],
+    [["--data", "digits,dense", "--compare-torch"], "--compare-torch takes one --data kind"],
+    [["--data", "digits,dense", "--workers", "1,2", "--backend", "wasm"], "--data takes one kind when --workers gives several"],
   ])("%s is a usage error naming the conflict", (args, message) => {
     const r = run(...args, "--json");
     expect(r.status).toBe(2);

@@ -448,115 +448,76 @@
   ;; Panel kernels of gemm: C[i, j0 .. j0 + 4 nv) = alpha sum_p A[i, p] B[p, j0 ..) + beta C[i, j0 ..)
   ;; for i in [0, m), nv vectors of 4 columns held in registers across the whole k loop.
   ;; a, b, c point at A[0, 0], B[0, j0], C[0, j0]; lda, ldb, ldc are row strides in bytes.
-  ;; The k loop takes A in groups of 4 and skips a group whose 4 entries are all 0 (the
-  ;; input pixels, hard-sigmoid states and one-hot-like outputs are mostly zeros). With
-  ;; beta = 0 the previous C is not read.
+  ;; The one-row panels take A in groups of 4 and skip a group whose 4 entries are all 0
+  ;; (they serve the odd last row and the last columns; A that is mostly zeros goes to
+  ;; gemm_sparse instead). With beta = 0 the previous C is not read.
 
-  (func $panel8 (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32)
+  ;; The dense panel of gemm: C[i .. i + 2, j0 .. j0 + 16) for rows i in pairs (m even),
+  ;; 2 x 4 vectors held in registers across the whole k loop: each B vector loaded serves
+  ;; two rows, which halves the loads of B per multiply-add and keeps within the 16 vector
+  ;; registers (bigger tiles spill and run slower). No zero skipping: used when A is dense.
+  ;; Every C entry sums its k products in order, as the one-row panels do.
+  (func $panel4r2 (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32)
         (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32)
-    (local $i i32) (local $p i32) (local $ap i32) (local $bp i32) (local $k4 i32) (local $g v128) (local $s v128)
-    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128)
-    (local $va v128) (local $vb v128)
-    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+    (local $i i32) (local $p i32) (local $ap i32) (local $bp i32) (local $cp i32) (local $s v128) (local $va v128) (local $vb v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $c00 v128) (local $c01 v128) (local $c02 v128) (local $c03 v128) (local $c10 v128) (local $c11 v128) (local $c12 v128) (local $c13 v128)
     (local.set $va (f32x4.splat (local.get $alpha)))
     (local.set $vb (f32x4.splat (local.get $beta)))
     (block $idone
       (loop $il
         (br_if $idone (i32.ge_u (local.get $i) (local.get $m)))
-        (local.set $c0 (v128.const i32x4 0 0 0 0)) (local.set $c1 (v128.const i32x4 0 0 0 0))
-        (local.set $c2 (v128.const i32x4 0 0 0 0)) (local.set $c3 (v128.const i32x4 0 0 0 0))
-        (local.set $c4 (v128.const i32x4 0 0 0 0)) (local.set $c5 (v128.const i32x4 0 0 0 0))
-        (local.set $c6 (v128.const i32x4 0 0 0 0)) (local.set $c7 (v128.const i32x4 0 0 0 0))
+        (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0)) (local.set $c02 (v128.const i32x4 0 0 0 0)) (local.set $c03 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0)) (local.set $c12 (v128.const i32x4 0 0 0 0)) (local.set $c13 (v128.const i32x4 0 0 0 0))
         (local.set $ap (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))))
         (local.set $bp (local.get $b))
         (local.set $p (i32.const 0))
-        (block $gdone
-          (loop $gl
-            (br_if $gdone (i32.ge_u (local.get $p) (local.get $k4)))
-            (local.set $g (v128.load (local.get $ap)))
-            (if (v128.any_true (f32x4.ne (local.get $g) (v128.const i32x4 0 0 0 0)))
-              (then
-                (local.set $s (i8x16.shuffle 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3 (local.get $g) (local.get $g)))
-                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
-                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
-                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
-                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
-                (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
-                (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
-                (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
-                (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
-                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
-                (local.set $s (i8x16.shuffle 4 5 6 7 4 5 6 7 4 5 6 7 4 5 6 7 (local.get $g) (local.get $g)))
-                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
-                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
-                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
-                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
-                (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
-                (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
-                (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
-                (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
-                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
-                (local.set $s (i8x16.shuffle 8 9 10 11 8 9 10 11 8 9 10 11 8 9 10 11 (local.get $g) (local.get $g)))
-                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
-                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
-                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
-                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
-                (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
-                (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
-                (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
-                (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
-                (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
-                (local.set $s (i8x16.shuffle 12 13 14 15 12 13 14 15 12 13 14 15 12 13 14 15 (local.get $g) (local.get $g)))
-                (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
-                (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
-                (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
-                (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
-                (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
-                (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
-                (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
-                (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
-                (local.set $bp (i32.add (local.get $bp) (local.get $ldb))))
-              (else (local.set $bp (i32.add (local.get $bp) (i32.shl (local.get $ldb) (i32.const 2))))))
-            (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
-            (local.set $p (i32.add (local.get $p) (i32.const 4)))
-            (br $gl)))
-        (block $tdone
-          (loop $tl
-            (br_if $tdone (i32.ge_u (local.get $p) (local.get $k)))
+        (block $pdone
+          (loop $pl
+            (br_if $pdone (i32.ge_u (local.get $p) (local.get $k)))
+            (local.set $b0 (v128.load offset=0 (local.get $bp)))
+            (local.set $b1 (v128.load offset=16 (local.get $bp)))
+            (local.set $b2 (v128.load offset=32 (local.get $bp)))
+            (local.set $b3 (v128.load offset=48 (local.get $bp)))
             (local.set $s (v128.load32_splat (local.get $ap)))
-            (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $bp)))))
-            (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $bp)))))
-            (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $bp)))))
-            (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $bp)))))
-            (local.set $c4 (f32x4.add (local.get $c4) (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $bp)))))
-            (local.set $c5 (f32x4.add (local.get $c5) (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $bp)))))
-            (local.set $c6 (f32x4.add (local.get $c6) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $bp)))))
-            (local.set $c7 (f32x4.add (local.get $c7) (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $bp)))))
+            (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $c02 (f32x4.add (local.get $c02) (f32x4.mul (local.get $s) (local.get $b2))))
+            (local.set $c03 (f32x4.add (local.get $c03) (f32x4.mul (local.get $s) (local.get $b3))))
+            (local.set $s (v128.load32_splat (i32.add (local.get $ap) (local.get $lda))))
+            (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+            (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+            (local.set $c12 (f32x4.add (local.get $c12) (f32x4.mul (local.get $s) (local.get $b2))))
+            (local.set $c13 (f32x4.add (local.get $c13) (f32x4.mul (local.get $s) (local.get $b3))))
             (local.set $bp (i32.add (local.get $bp) (local.get $ldb)))
             (local.set $ap (i32.add (local.get $ap) (i32.const 4)))
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
-            (br $tl)))
-        (local.set $ap (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
+            (br $pl)))
+        (local.set $cp (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $ldc))))
         (if (f32.eq (local.get $beta) (f32.const 0))
           (then
-            (v128.store offset=0 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c0)))
-            (v128.store offset=16 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c1)))
-            (v128.store offset=32 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c2)))
-            (v128.store offset=48 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c3)))
-            (v128.store offset=64 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c4)))
-            (v128.store offset=80 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c5)))
-            (v128.store offset=96 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c6)))
-            (v128.store offset=112 (local.get $ap) (f32x4.mul (local.get $va) (local.get $c7))))
+              (v128.store offset=0 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c00)))
+              (v128.store offset=16 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c01)))
+              (v128.store offset=32 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c02)))
+              (v128.store offset=48 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c03))))
           (else
-            (v128.store offset=0 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c0)) (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $ap)))))
-            (v128.store offset=16 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c1)) (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $ap)))))
-            (v128.store offset=32 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c2)) (f32x4.mul (local.get $vb) (v128.load offset=32 (local.get $ap)))))
-            (v128.store offset=48 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c3)) (f32x4.mul (local.get $vb) (v128.load offset=48 (local.get $ap)))))
-            (v128.store offset=64 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c4)) (f32x4.mul (local.get $vb) (v128.load offset=64 (local.get $ap)))))
-            (v128.store offset=80 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c5)) (f32x4.mul (local.get $vb) (v128.load offset=80 (local.get $ap)))))
-            (v128.store offset=96 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c6)) (f32x4.mul (local.get $vb) (v128.load offset=96 (local.get $ap)))))
-            (v128.store offset=112 (local.get $ap) (f32x4.add (f32x4.mul (local.get $va) (local.get $c7)) (f32x4.mul (local.get $vb) (v128.load offset=112 (local.get $ap)))))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (v128.store offset=0 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c00)) (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $cp)))))
+              (v128.store offset=16 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c01)) (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))))
+              (v128.store offset=32 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c02)) (f32x4.mul (local.get $vb) (v128.load offset=32 (local.get $cp)))))
+              (v128.store offset=48 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c03)) (f32x4.mul (local.get $vb) (v128.load offset=48 (local.get $cp)))))))
+        (local.set $cp (i32.add (local.get $cp) (local.get $ldc)))
+        (if (f32.eq (local.get $beta) (f32.const 0))
+          (then
+              (v128.store offset=0 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c10)))
+              (v128.store offset=16 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c11)))
+              (v128.store offset=32 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c12)))
+              (v128.store offset=48 (local.get $cp) (f32x4.mul (local.get $va) (local.get $c13))))
+          (else
+              (v128.store offset=0 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c10)) (f32x4.mul (local.get $vb) (v128.load offset=0 (local.get $cp)))))
+              (v128.store offset=16 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c11)) (f32x4.mul (local.get $vb) (v128.load offset=16 (local.get $cp)))))
+              (v128.store offset=32 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c12)) (f32x4.mul (local.get $vb) (v128.load offset=32 (local.get $cp)))))
+              (v128.store offset=48 (local.get $cp) (f32x4.add (f32x4.mul (local.get $va) (local.get $c13)) (f32x4.mul (local.get $vb) (v128.load offset=48 (local.get $cp)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $il))))
 
   (func $panel4 (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $k i32)
@@ -767,26 +728,29 @@
     (local.get $v))
 
   ;; C (m x n) = alpha A (m x k) B (k x n) + beta C, all dense row-major with leading
-  ;; dimensions lda, ldb, ldc (in floats). Columns go in panels of 32, 16, then 5-8 or
-  ;; 1-4; each panel is swept over all rows, so its slice of B stays in cache.
+  ;; dimensions lda, ldb, ldc (in floats). Columns go in panels of 16 (two rows at a time,
+  ;; an odd last row alone), then 5-8 or 1-4; each panel is swept over all rows, so its
+  ;; slice of B stays in cache.
   (func (export "gemm") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
         (param $lda i32) (param $ldb i32) (param $ldc i32) (param $alpha f32) (param $beta f32)
-    (local $j i32) (local $left i32)
+    (local $j i32) (local $left i32) (local $even i32) (local $last i32) (local $lastc i32)
     (local.set $lda (i32.shl (local.get $lda) (i32.const 2)))
     (local.set $ldb (i32.shl (local.get $ldb) (i32.const 2)))
     (local.set $ldc (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $even (i32.and (local.get $m) (i32.const -2)))
+    (local.set $last (i32.add (local.get $a) (i32.mul (local.get $even) (local.get $lda))))
+    (local.set $lastc (i32.add (local.get $c) (i32.mul (local.get $even) (local.get $ldc))))
     (block $done
       (loop $l
-        (br_if $done (i32.lt_s (i32.sub (local.get $n) (local.get $j)) (i32.const 32)))
-        (call $panel8 (local.get $a) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))
-          (local.get $m) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta))
-        (local.set $j (i32.add (local.get $j) (i32.const 32)))
+        (br_if $done (i32.lt_s (i32.sub (local.get $n) (local.get $j)) (i32.const 16)))
+        (call $panel4r2 (local.get $a) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))
+          (local.get $even) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta))
+        (if (i32.ne (local.get $even) (local.get $m))
+          (then
+            (call $panel4 (local.get $last) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $lastc) (i32.shl (local.get $j) (i32.const 2)))
+              (i32.const 1) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta))))
+        (local.set $j (i32.add (local.get $j) (i32.const 16)))
         (br $l)))
-    (if (i32.ge_s (i32.sub (local.get $n) (local.get $j)) (i32.const 16))
-      (then
-        (call $panel4 (local.get $a) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 2)))
-          (local.get $m) (local.get $k) (local.get $lda) (local.get $ldb) (local.get $ldc) (local.get $alpha) (local.get $beta))
-        (local.set $j (i32.add (local.get $j) (i32.const 16)))))
     (block $done
       (loop $l
         (local.set $left (i32.sub (local.get $n) (local.get $j)))
