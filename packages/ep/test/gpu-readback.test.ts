@@ -14,23 +14,27 @@ import { syntheticData } from "./helpers.js";
 
 const found = await gpuForTests();
 
-function readBacksPerMinibatch(be: GpuBackend, t1: number, t2: number, tolerance: number): number {
-  const sizes = [16, 12, 4];
-  const data = syntheticData(16, 16, 4, 5);
+/** Read-backs and kernel launches of one training minibatch (after a first one that compiles the kernels). */
+function perMinibatch(be: GpuBackend, t1: number, t2: number, tolerance: number, dynamics: "leaky" | "gradient" = "leaky", sizes: readonly number[] = [16, 12, 4]): { readBacks: number; launches: number } {
+  const data = syntheticData(16, sizes[0] as number, sizes.at(-1) as number, 5);
   const seed = createRng(1);
   const network = createNetwork({ backend: be, sizes, dt: 0.3, weightRng: seed, dtRng: seed.jump() });
   const trainer = createTrainer({
     network,
     energy: createEnergy("hopfield"),
     cost: createCost("mse"),
-    config: { t1, t2, beta: 0.5, nudge: "symmetric", dynamics: "leaky", batch: 8, tolerance, optimizer: { name: "sgd", lr: [0.1, 0.05] } },
+    config: { t1, t2, beta: 0.5, nudge: "symmetric", dynamics, batch: 8, tolerance, optimizer: { name: "sgd", lr: sizes.slice(1).map(() => 0.05) } },
   });
-  const x = data.images.subarray(0, 8 * 16);
+  const x = data.images.subarray(0, 8 * (sizes[0] as number));
   const labels = data.labels.subarray(0, 8);
   trainer.trainBatch(x, labels); // first minibatch: kernels compile, buffers are allocated
-  const before = be.readBacks;
+  const before = { readBacks: be.readBacks, launches: be.launches };
   trainer.trainBatch(x, labels);
-  return be.readBacks - before;
+  return { readBacks: be.readBacks - before.readBacks, launches: be.launches - before.launches };
+}
+
+function readBacksPerMinibatch(be: GpuBackend, t1: number, t2: number, tolerance: number): number {
+  return perMinibatch(be, t1, t2, tolerance).readBacks;
 }
 
 if (found.reason !== undefined && !gpuRequired()) {
@@ -48,6 +52,28 @@ if (found.reason !== undefined && !gpuRequired()) {
       // then argmaxRows, the cost (dot) and findNonFinite on W1, b1, W2, b2.
       expect(short).toBe(3 * 2 * 2 + 2 + 1 + 1 + 4);
       expect(long).toBe(short);
+    });
+
+    // Launches per relaxation step, from the difference of two step counts. The fused steps
+    // render a layer's next state in one launch; their other results and the layers'
+    // activations are deferred and read inline by the products (see GpuBackend.launches).
+    it.each([
+      // gradient rule: layer 1 one launch (its drive's product, tail and Euler step), a
+      // middle layer two (b + a W below, then the fused step), the top layer two (b + a W
+      // below, then the fused gradient step)
+      ["gradient", [16, 12, 4], 3],
+      ["gradient", [16, 12, 8, 4], 5],
+      // leaky rule: layer 1 two (its drive's product, the fused leaky step), a middle layer
+      // three, the top layer two
+      ["leaky", [16, 12, 4], 4],
+      ["leaky", [16, 12, 8, 4], 7],
+    ] as const)("a free step of the %s rule on %j takes %i kernel launches", (dynamics, sizes, perStep) => {
+      const be = found.backend as GpuBackend;
+      const few = perMinibatch(be, 5, 2, 0, dynamics, sizes);
+      const many = perMinibatch(be, 25, 2, 0, dynamics, sizes);
+      console.log(`gpu launches: ${dynamics} ${sizes.join("-")}: ${few.launches} per minibatch at T1 5, T2 2; ${(many.launches - few.launches) / 20} per free step`);
+      expect(many.launches - few.launches).toBe(20 * perStep);
+      expect(many.readBacks).toBe(few.readBacks);
     });
 
     it("with a tolerance, the free phase reads its residual after every step", () => {

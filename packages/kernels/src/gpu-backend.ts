@@ -2,8 +2,10 @@ import type {
   ActivationKind,
   AdamStepOptions,
   Backend,
+  DriveGradientStep,
   EulerStepOptions,
   GemmOptions,
+  GradientStepOptions,
   Matrix,
   SgdStepOptions,
 } from "./backend.js";
@@ -85,6 +87,14 @@ export interface GpuBackend extends Backend {
    * makes `maxAbsDiff` or `findNonFinite` read the whole matrix). Compute methods add none.
    */
   readonly readBacks: number;
+  /**
+   * Kernel launches so far (draw calls: one per compute method, fused ones included, and one
+   * per deferred result when it is first used). The fused operations render only the
+   * layer's next state at once; their other results (`n`, `da`, `u`, `act`) are deferred:
+   * computed, from the inputs as they were, when something uses them, and never if they
+   * are overwritten first (as the relaxation does with all but the last).
+   */
+  readonly launches: number;
   /** Frees every texture and the GL context; the backend is unusable afterwards. */
   destroy(): Promise<void>;
 }
@@ -94,12 +104,40 @@ export const GPU_JS_VERSION = "2.24.1";
 
 const SOFTWARE_RENDERER = /llvmpipe|softpipe|lavapipe|swiftshader|software|basic render/i;
 
-/** A matrix whose values live in a gpu.js texture (one float32 per texel, row-major order). */
+/** A result not rendered yet: the kernel and its inputs (textures held by a reference of their own). */
+interface Deferred {
+  run(): GpuJsTexture;
+  /** Drops the inputs' references. */
+  release(): void;
+  /**
+   * What the result is, for the kernels that read it inline instead of rendering it: a
+   * row vector repeated over the rows (`broadcastRows`), or an activation of a texture.
+   */
+  readonly form?: { readonly broadcast: GpuJsTexture } | { readonly kind: ActivationKind; readonly of: GpuJsTexture };
+}
+
+/** The texture an operand is the activation of, when it is a deferred activation (read inline). */
+function activationOf(m: Matrix): { readonly kind: ActivationKind; readonly of: GpuJsTexture } | null {
+  const f = (m as GpuMatrix).deferred?.form;
+  return f !== undefined && "kind" in f ? f : null;
+}
+
+/** The row vector a deferred broadcast repeats, else null. */
+function broadcastOf(m: Matrix): GpuJsTexture | null {
+  const f = (m as GpuMatrix).deferred?.form;
+  return f !== undefined && "broadcast" in f ? f.broadcast : null;
+}
+
+/**
+ * A matrix whose values live in a gpu.js texture (one float32 per texel, row-major order),
+ * or are deferred: rendered when first used (see {@link GpuBackend.launches}).
+ */
 class GpuMatrix implements Matrix {
   readonly rows: number;
   readonly cols: number;
   readonly backend: string;
-  tex: GpuJsTexture;
+  tex: GpuJsTexture | null;
+  deferred: Deferred | null = null;
   constructor(rows: number, cols: number, backend: string, tex: GpuJsTexture) {
     this.rows = rows;
     this.cols = cols;
@@ -108,16 +146,45 @@ class GpuMatrix implements Matrix {
   }
 }
 
+/** The texture of `m`, rendering its deferred result first. */
 function texOf(m: Matrix): GpuJsTexture {
-  return (m as GpuMatrix).tex;
+  const g = m as GpuMatrix;
+  const d = g.deferred;
+  if (d !== null) {
+    g.deferred = null;
+    try {
+      g.tex = d.run();
+    } finally {
+      d.release();
+    }
+  }
+  return g.tex as GpuJsTexture;
 }
 
-/** Replaces the texture of `m` with `t`, freeing the old one (the GPU keeps it while a draw reads it). */
+/** Drops what `m` holds: its texture (the GPU keeps it while a draw reads it) or its deferred result. */
+function clear(m: GpuMatrix): void {
+  const d = m.deferred;
+  m.deferred = null;
+  d?.release();
+  const old = m.tex;
+  m.tex = null;
+  old?.delete();
+}
+
+/** Replaces what `m` holds with the texture `t`. */
 function assign(m: Matrix, t: GpuJsTexture): void {
-  const g = m as GpuMatrix;
-  const old = g.tex;
-  g.tex = t;
-  old.delete();
+  clear(m as GpuMatrix);
+  (m as GpuMatrix).tex = t;
+}
+
+/** Replaces what `m` holds with a deferred result. */
+function defer(m: Matrix, d: Deferred): void {
+  clear(m as GpuMatrix);
+  (m as GpuMatrix).deferred = d;
+}
+
+function isTexture(v: unknown): v is GpuJsTexture {
+  return typeof v === "object" && v !== null && typeof (v as GpuJsTexture).clone === "function" && typeof (v as GpuJsTexture).renderRawOutput === "function";
 }
 
 // Element-wise formulas in gpu.js's JavaScript subset; `u` is the input value.
@@ -132,6 +199,22 @@ const DERIVATIVE: Readonly<Record<ActivationKind, string>> = {
   sigmoid: "const r = 1 / (1 + Math.exp(-4 * (u - 0.5))); return 4 * r * (1 - r);",
   tanh: "const t = Math.exp(-2 * Math.abs(u)); const r = (1 - t) / (1 + t); return 1 - r * r;",
 };
+
+/** An activation formula (`u` in, `return ...;`) as statements that set `name` instead. */
+function inline(formula: string, name: string): string {
+  const at = formula.lastIndexOf("return ");
+  return `${formula.slice(0, at)}const ${name} = ${formula.slice(at + 7)}`;
+}
+
+/** A factor of a product as read in the loop over p: the texel, or the activation of it computed inline. */
+function operand(texel: string, rho: { readonly kind: ActivationKind } | null, name: string): { readonly code: string; readonly value: string } {
+  if (rho === null) return { code: "", value: texel };
+  const u = `${name}In`;
+  return { code: `const ${u} = ${texel}; ${inline(ACTIVATE[rho.kind], name).replaceAll(/\bu\b/g, u)}`, value: name };
+}
+
+/** The clipped Euler step of the gradient rule from u (the state), v (the velocity), d, scale, lo and hi. */
+const STEP = "const e = u + scale * d[0][x] * v; return e < lo ? lo : (e > hi ? hi : e);";
 
 /**
  * The gpu.js backend. Every matrix is a float32 texture that stays on the GPU; each compute
@@ -153,6 +236,7 @@ class GpuJsBackend implements GpuBackend {
   readonly software: boolean;
   readonly description: string;
   readBacks = 0;
+  launches = 0;
   readonly #gpu: GpuJsInstance;
   readonly #kernels = new Map<string, GpuJsKernel>();
 
@@ -184,9 +268,26 @@ class GpuJsBackend implements GpuBackend {
       });
       this.#kernels.set(key, k);
     }
+    this.launches++;
     const t = k(...args);
     if (fresh) this.#checkOnGpu(k, key);
     return t;
+  }
+
+  /**
+   * An element-wise kernel over `out`'s shape, deferred: its texture inputs are held as
+   * they are now, and it renders when `out` is first used (never, if `out` is overwritten first).
+   */
+  #deferElement(op: string, out: Matrix, body: string, params: string, args: readonly unknown[], form?: "broadcast" | ActivationKind): void {
+    const held = args.map((a) => (isTexture(a) ? a.clone() : a));
+    const first = held[0] as GpuJsTexture;
+    defer(out, {
+      run: () => this.#element(op, out.rows, out.cols, body, params, held),
+      release: () => {
+        for (const a of held) if (isTexture(a)) a.delete();
+      },
+      ...(form === undefined ? {} : { form: form === "broadcast" ? { broadcast: first } : { kind: form, of: first } }),
+    });
   }
 
   #checkOnGpu(k: GpuJsKernel, key: string): void {
@@ -257,7 +358,7 @@ class GpuJsBackend implements GpuBackend {
   }
 
   dispose(m: Matrix): void {
-    texOf(m).delete();
+    clear(m as GpuMatrix);
   }
 
   copy(src: Matrix, dst: Matrix): void {
@@ -273,23 +374,29 @@ class GpuJsBackend implements GpuBackend {
     refuseGemmAlias(this.name, a, b, out);
     const { transA = false, transB = false, alpha = 1, beta = 0 } = options;
     const k = transA ? a.rows : a.cols;
-    const av = transA ? "a[p][y]" : "a[y][p]";
-    const bv = transB ? "b[x][p]" : "b[p][x]";
+    // Deferred activations among the factors and a deferred broadcast in C (a layer's
+    // bias) are read inline, so that they need no launch of their own.
+    const ra = activationOf(a);
+    const rb = activationOf(b);
+    const bias = beta === 0 ? null : broadcastOf(out);
+    const av = operand(transA ? "a[p][y]" : "a[y][p]", ra, "actA");
+    const bv = operand(transB ? "b[x][p]" : "b[p][x]", rb, "actB");
     // With beta = 0 the previous out is not read (garbage, even NaN, is overwritten).
-    const tail = beta === 0 ? "return alpha * acc;" : "return alpha * acc + beta * c[y][x];";
+    const tail = beta === 0 ? "return alpha * acc;" : `return alpha * acc + beta * ${bias ? "c[0][x]" : "c[y][x]"};`;
     const src = `function(a, b, c, alpha, beta) {
       const y = this.thread.y; const x = this.thread.x;
       let acc = 0;
-      for (let p = 0; p < ${k}; p++) { acc += ${av} * ${bv}; }
+      for (let p = 0; p < ${k}; p++) { ${av.code} ${bv.code} acc += ${av.value} * ${bv.value}; }
       ${tail}
     }`;
-    const key = `gemm${transA ? "T" : "N"}${transB ? "T" : "N"}${beta === 0 ? "0" : "1"}:${a.rows}x${a.cols}:${b.rows}x${b.cols}`;
-    const c = beta === 0 ? 0 : texOf(out);
-    assign(out, this.#run(key, [out.cols, out.rows], k, src, [texOf(a), texOf(b), c, alpha, beta]));
+    const forms = `${ra ? `:rho-a-${ra.kind}` : ""}${rb ? `:rho-b-${rb.kind}` : ""}${bias ? ":bias" : ""}`;
+    const key = `gemm${transA ? "T" : "N"}${transB ? "T" : "N"}${beta === 0 ? "0" : "1"}:${a.rows}x${a.cols}:${b.rows}x${b.cols}${forms}`;
+    const c = beta === 0 ? 0 : (bias ?? texOf(out));
+    assign(out, this.#run(key, [out.cols, out.rows], k, src, [ra ? ra.of : texOf(a), rb ? rb.of : texOf(b), c, alpha, beta]));
   }
 
   broadcastRows(v: Matrix, out: Matrix): void {
-    this.#map("broadcast", out, "return v[0][x];", "v", [texOf(v)]);
+    this.#deferElement("broadcast", out, "return v[0][x];", "v", [texOf(v)], "broadcast");
   }
 
   axpby(alpha: number, a: Matrix, beta: number, b: Matrix, out: Matrix): void {
@@ -301,7 +408,7 @@ class GpuJsBackend implements GpuBackend {
   }
 
   activate(kind: ActivationKind, x: Matrix, out: Matrix): void {
-    this.#map(`activate-${kind}`, out, `const u = a[y][x]; ${ACTIVATE[kind]}`, "a", [texOf(x)]);
+    this.#deferElement(`activate-${kind}`, out, `const u = a[y][x]; ${ACTIVATE[kind]}`, "a", [texOf(x)], kind);
   }
 
   activateDerivative(kind: ActivationKind, x: Matrix, out: Matrix): void {
@@ -333,6 +440,61 @@ class GpuJsBackend implements GpuBackend {
       "s, v, d, scale, lo, hi",
       [texOf(s), texOf(v), texOf(dt), scale, clip ? clip[0] : 0, clip ? clip[1] : 0],
     );
+  }
+
+  leakyStep(kind: ActivationKind, s: Matrix, u: Matrix, dt: Matrix, out: Matrix): void {
+    // out = s + dt (.) (rho(u) - s) in one launch; u = rho(u) - s deferred.
+    const args = [texOf(s), texOf(u), texOf(dt)];
+    const r = `const u = a[y][x]; ${inline(ACTIVATE[kind], "actU")}`;
+    this.#map(`leaky-step-${kind}`, out, `${r} const v = actU - s[y][x]; return s[y][x] + d[0][x] * v;`, "s, a, d", args);
+    this.#deferElement(`leaky-u-${kind}`, u, `${r} return actU - s[y][x];`, "s, a, d", args);
+  }
+
+  gradientTail(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix): void {
+    // Both results deferred: da = rho'(s); n = s - da (.) n.
+    const args = [texOf(s), texOf(n)];
+    const g = `const u = s[y][x]; ${inline(DERIVATIVE[kind], "derivU")}`;
+    this.#deferElement(`tail-n-${kind}`, n, `${g} return u - derivU * n[y][x];`, "s, n", args);
+    this.#deferElement(`derivative-${kind}`, da, `const u = a[y][x]; ${DERIVATIVE[kind]}`, "a", [args[0]]);
+  }
+
+  gradientStep(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void {
+    // out = clip(s + scale dt (.) (s - rho'(s) (.) n)) in one launch; n and da deferred.
+    const args = [texOf(s), texOf(n), texOf(dt), options.scale, options.clip[0], options.clip[1]];
+    const g = `const u = s[y][x]; ${inline(DERIVATIVE[kind], "derivU")}`;
+    this.#map(`gradient-step-${kind}`, out, `${g} const v = u - derivU * n[y][x]; ${STEP}`, "s, n, d, scale, lo, hi", args);
+    this.#deferElement(`tail-n-${kind}`, n, `${g} return u - derivU * n[y][x];`, "s, n", args.slice(0, 2));
+    this.#deferElement(`derivative-${kind}`, da, `const u = a[y][x]; ${DERIVATIVE[kind]}`, "a", [args[0]]);
+  }
+
+  driveStep(a: Matrix, w: Matrix, base: Matrix, n: Matrix, step: DriveGradientStep | null): void {
+    // n = base + a w^T, then the gradient rule's step on it: the step's out in one launch
+    // (the product summed in the same kernel), n, da and act deferred.
+    const k = a.cols;
+    const ra = activationOf(a);
+    const av = operand("a[y][p]", ra, "actA");
+    const sum = `let acc = 0; for (let p = 0; p < ${k}; p++) { ${av.code} acc += ${av.value} * w[x][p]; } const sumT = acc + b[y][x];`;
+    const shapes = `${a.rows}x${k}:${w.rows}x${k}${ra ? `:rho-a-${ra.kind}` : ""}`;
+    const inputs = [ra ? ra.of : texOf(a), texOf(w), texOf(base)];
+    if (step === null) {
+      assign(n, this.#run(`drive:${shapes}`, [n.cols, n.rows], k, `function(a, w, b) { const y = this.thread.y; const x = this.thread.x; ${sum} return sumT; }`, inputs));
+      return;
+    }
+    const { kind } = step;
+    const args = [...inputs, texOf(step.s), texOf(step.dt), step.scale, step.clip[0], step.clip[1]];
+    const g = `const u = s[y][x]; ${inline(DERIVATIVE[kind], "derivU")}`;
+    const params = "a, w, b, s, d, scale, lo, hi";
+    const src = (ret: string) => `function(${params}) { const y = this.thread.y; const x = this.thread.x; ${sum} ${g} const v = u - derivU * sumT; ${ret} }`;
+    assign(step.out, this.#run(`drive-step-${kind}:${shapes}`, [n.cols, n.rows], k, src(STEP), args));
+    const held = args.map((v) => (isTexture(v) ? v.clone() : v));
+    defer(n, {
+      run: () => this.#run(`drive-n-${kind}:${shapes}`, [n.cols, n.rows], k, src("return v;"), held),
+      release: () => {
+        for (const v of held) if (isTexture(v)) v.delete();
+      },
+    });
+    this.#deferElement(`derivative-${kind}`, step.da, `const u = a[y][x]; ${DERIVATIVE[kind]}`, "a", [args[3]]);
+    if (step.act !== null) this.#deferElement(`activate-${kind}`, step.act, `const u = a[y][x]; ${ACTIVATE[kind]}`, "a", [args[3]], kind);
   }
 
   columnSums(x: Matrix, out: Matrix, alpha = 1, beta = 0): void {
