@@ -9,7 +9,8 @@ import { createRng } from "@hts/distributions";
 import { createCost, createEnergy } from "@hts/energy";
 import { createNetwork, createTrainer, type Trainer } from "@hts/ep";
 import { type Backend, type BackendPreference, createBackend, createWasmBackend } from "@hts/kernels/node";
-import { choice, formatHelp, int, numList, type OptionTable, parseCommand, UsageError } from "@hts/cli";
+import { choice, formatHelp, int, num, numList, type OptionTable, parseCommand, str, UsageError } from "@hts/cli";
+import { parseTrainFlags, timeToAccuracy } from "./time-to.js";
 
 const BENCH_OPTIONS: OptionTable = {
   arch: { type: "string", value: "SIZES", help: "Layer sizes starting with 784; several separated by ';' [default: 784,500,10;784,1000,1000,10]." },
@@ -31,6 +32,14 @@ const BENCH_OPTIONS: OptionTable = {
     default: "digits",
     help: "The inputs; several, e.g. digits,dense, are timed alternating repeat by repeat, each with its ratio to the first: digits (the embedded digits, about 19 % of the pixels nonzero), inverted (the digits as 1 - x: every pixel but the full-ink ones, about 99 %, nonzero) or dense (uniform random pixels in [0, 1), seed 0, the digits' labels).",
   },
+  "time-to": {
+    type: "string",
+    value: "PCT",
+    help: "Instead of throughput: train the hts train defaults (with --train over them) on the embedded digits, holding out --val-size digits, and report the wall time until the validation accuracy first reaches PCT %, and the test accuracy then.",
+  },
+  train: { type: "string", value: "FLAGS", help: "With --time-to: hts train settings over the defaults, in one string after an equals sign, e.g. --train='--tolerance 1e-4 --persistent'." },
+  "max-epochs": { type: "string", value: "N", default: "20", help: "With --time-to: epochs at most." },
+  "val-size": { type: "string", value: "N", default: "1000", help: "With --time-to: validation digits held out of the training digits (unless --train gives --val-size)." },
   json: { type: "boolean", help: "One JSON object per line per configuration." },
   "compare-torch": {
     type: "boolean",
@@ -172,6 +181,7 @@ async function main(argv: readonly string[]): Promise<number> {
     );
     return 0;
   }
+  if (typeof a["time-to"] === "string") return timeTo(a);
   const archText = typeof a.arch === "string" ? a.arch : "784,500,10;784,1000,1000,10";
   const archs = archText.split(";").map((s) => numList({ arch: s }, "arch", (n) => Number.isInteger(n) && n >= 1, "positive integers") as number[]);
   for (const arch of archs) if (arch.length < 2 || arch[0] !== 784) throw new UsageError("arch", `--arch: expected sizes starting with 784, got ${arch.join(",")}`);
@@ -295,6 +305,44 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
+  return 0;
+}
+
+/** `--time-to PCT`: one run, epoch by epoch, until the validation accuracy reaches PCT %. */
+async function timeTo(a: ReturnType<typeof parseCommand>): Promise<number> {
+  const pct = num(a, "time-to", 0) as number;
+  if (!(pct > 0 && pct <= 100)) throw new UsageError("time-to", `--time-to: expected a percentage in (0, 100], got ${String(a["time-to"])}`);
+  let flags: ReturnType<typeof parseTrainFlags>;
+  try {
+    flags = parseTrainFlags(str(a, "train") ?? "");
+  } catch (e) {
+    throw new UsageError("train", (e as Error).message);
+  }
+  const maxEpochs = int(a, "max-epochs", 1) as number;
+  const valSize = int(a, "val-size", 1) as number;
+  let r: Awaited<ReturnType<typeof timeToAccuracy>>;
+  try {
+    r = await timeToAccuracy({ target: pct / 100, flags, maxEpochs, valSize });
+  } catch (e) {
+    // A setting refused by the run's checks (an unknown flag, a bad value) is a usage error.
+    if ((e as { code?: unknown }).code === "HTS_INVALID_ARGUMENT") throw new UsageError("train", `--train: ${(e as Error).message}`);
+    throw e;
+  }
+  const train = str(a, "train") ?? "";
+  if (a.json) {
+    process.stdout.write(`${JSON.stringify({ mode: "time-to", target: pct, train, ...r })}\n`);
+    return 0;
+  }
+  process.stdout.write(`# time to ${pct} % validation accuracy: hts train defaults${train ? ` with ${train}` : ""}, ${valSize} validation digits; backend ${r.backend}; ${cpus()[0]?.model ?? "cpu"}; node ${process.version}\n`);
+  process.stdout.write("epoch   seconds   validation   samples/s   free steps\n");
+  for (const p of r.points) {
+    process.stdout.write(`${String(p.epoch).padStart(5)}${p.seconds.toFixed(1).padStart(10)}${`${(100 * p.validationAccuracy).toFixed(2)} %`.padStart(13)}${p.samplesPerSecond.toFixed(0).padStart(12)}${p.freeSteps.toFixed(1).padStart(13)}\n`);
+  }
+  process.stdout.write(
+    r.reached
+      ? `reached ${pct} % in epoch ${r.epoch} after ${r.seconds.toFixed(1)} s; test accuracy then ${(100 * r.testAccuracy).toFixed(2)} %\n`
+      : `not reached in ${r.points.length} epochs (${r.seconds.toFixed(1)} s); test accuracy after the last ${(100 * r.testAccuracy).toFixed(2)} %\n`,
+  );
   return 0;
 }
 

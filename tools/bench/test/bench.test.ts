@@ -59,6 +59,38 @@ describe("pnpm bench", () => {
     expect(rows[1]?.overFirst).toBeCloseTo((rows[1]?.samplesPerSecond as number) / (rows[0]?.samplesPerSecond as number), 12);
   });
 
+  it("--time-to reports the epochs up to the target validation accuracy, the seconds and the test accuracy then", () => {
+    const train = "--train-size 300 --test-size 200 --t1 8 --t2 3 --batch 20 --backend wasm";
+    const r = run("--json", "--time-to", "60", `--train=${train}`, "--val-size", "100", "--max-epochs", "3");
+    expect(r.status, r.stderr).toBe(0);
+    const row = JSON.parse(r.stdout.trim()) as { mode: string; target: number; reached: boolean; epoch: number | null; seconds: number; testAccuracy: number; backend: string; points: { epoch: number; seconds: number; validationAccuracy: number }[] };
+    expect(row).toMatchObject({ mode: "time-to", target: 60, train, backend: "wasm-f32" });
+    expect(row.points.length).toBeGreaterThanOrEqual(1);
+    expect(row.points.map((p) => p.epoch)).toEqual(row.points.map((_, i) => i + 1));
+    const first = row.points.findIndex((p) => p.validationAccuracy >= 0.6);
+    // It stops at the first epoch at or above the target (or runs every epoch without reaching it).
+    if (row.reached) {
+      expect(first).toBe(row.points.length - 1);
+      expect(row.epoch).toBe(first + 1);
+    } else {
+      expect(first).toBe(-1);
+      expect(row.points).toHaveLength(3);
+    }
+    expect(row.seconds).toBeGreaterThanOrEqual(row.points.at(-1)?.seconds as number);
+    expect(row.testAccuracy).toBeGreaterThan(0.1);
+  });
+
+  it.each([
+    [["--time-to", "0"], "--time-to"],
+    [["--time-to", "94", "--train=--t1"], "--t1"],
+    [["--time-to", "94", "--train=--no-such-setting 3"], "no-such-setting"],
+    [["--time-to", "94", "--train=t1 5"], "--train"],
+  ])("%j is a usage error naming the setting", (args, name) => {
+    const r = run(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(name);
+  });
+
   it("--workers 2 --backend wasm reports 2 workers", () => {
     const r = run("--json", "--backend", "wasm", "--workers", "2", "--arch", "784,16,10", "--batch", "16", "--t1", "3", "--t2", "2", "--repeats", "1", "--seconds", "0");
     expect(r.status).toBe(0);
