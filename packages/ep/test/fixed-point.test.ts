@@ -96,6 +96,28 @@ describe("free fixed point", () => {
     expect(res.residual).toBeLessThan(1e-6);
   });
 
+  // The tolerance rule, replayed without a tolerance: sync stops one step after the first
+  // state within it (the step's own velocity gives that state's residual); even-odd stops
+  // at that state (it evaluates the new state's residual).
+  it.each([
+    ["leaky", "sync", 1],
+    ["gradient", "sync", 1],
+    ["leaky", "even-odd", 0],
+    ["gradient", "even-odd", 0],
+  ] as const)("with a tolerance the %s rule in the %s order stops %i step(s) after the first state within it", (dynamics, order, lag) => {
+    const tol = 1e-4;
+    const stopped = relaxTo(dynamics, "hts", 2000, "hopfield", "hard-sigmoid", order, tol);
+    const t = stopped.res.steps;
+    expect(t).toBeGreaterThan(3);
+    expect(t).toBeLessThan(2000);
+    expect(stopped.res.residual).toBeLessThan(tol);
+    const first = t - lag;
+    expect(relaxTo(dynamics, "hts", first, "hopfield", "hard-sigmoid", order).res.residual).toBeLessThan(tol);
+    expect(relaxTo(dynamics, "hts", first - 1, "hopfield", "hard-sigmoid", order).res.residual).toBeGreaterThanOrEqual(tol);
+    // The reported residual is that of the final state, as a relaxation of t steps reports it.
+    expect(stopped.res.residual).toBe(relaxTo(dynamics, "hts", t, "hopfield", "hard-sigmoid", order).res.residual);
+  });
+
   it.each(["leaky", "gradient"] as const)("the residual is dt-free: with dt = 1e-3 and 20 steps it says far from the fixed point while the step size is tiny (%s rule)", (dynamics) => {
     const slow = relaxTo(dynamics, 1e-3, 20);
     expect(slow.res.stepSize).toBeLessThan(5e-3);
