@@ -79,7 +79,7 @@ export const MODEL_OPTIONS: OptionTable = {
     type: "string",
     value: "X",
     default: "0",
-    help: "Stop the free phase early when its residual (the distance to the fixed point, independent of dt: max |rho(drive) - s| for leaky, max |dF/ds| over neurons not held at a bound for gradient) falls below X; checked every step at the cost of one more gradient evaluation (0: always run all T1 steps; nudged phases always run T2 steps).",
+    help: "Stop the free phase early when its residual (the distance to the fixed point, independent of dt: max |rho(drive) - s| for leaky, max |dF/ds| over neurons not held at a bound for gradient) falls below X; checked every step (in the sync order from the step's own velocity, so it stops one step after the first state within X; in the even-odd order at the cost of one more gradient evaluation) (0: always run all T1 steps; nudged phases always run T2 steps).",
   },
   "eval-batch": { type: "string", value: "N", default: "256", help: "Examples relaxed together during evaluation (no effect on predictions unless --tolerance is set; larger batches use more memory)." },
   backend: { type: "string", value: "NAME", default: "auto", help: "auto (the best available: a hardware GPU, else WebAssembly SIMD on the CPU, else plain loops), gpu (gpu.js on WebGL, float32; needs scripts/gpu-setup.sh and an X display, e.g. xvfb-run), wasm (float32, WebAssembly SIMD), cpu (float32, plain loops) or reference (float64, slow)." },
