@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { EMBEDDED_FILES } from "@hts/datasets";
 import { defineConfig, type Plugin } from "vite";
 
@@ -41,5 +42,5 @@ export default defineConfig({
   // No minification: the wasm-f32 worker threads run the source text of two library functions
   // (`workerSource()` of @hts/kernels, from Function.prototype.toString), whose free names a
   // minifier would rename.
-  build: { target: "es2022", minify: false, reportCompressedSize: false, chunkSizeWarningLimit: 8192 },
+  build: { target: "es2022", minify: false, rollupOptions: { input: { main: fileURLToPath(new URL("index.html", import.meta.url)), bench: fileURLToPath(new URL("bench.html", import.meta.url)) } }, reportCompressedSize: false, chunkSizeWarningLimit: 8192 },
 });
