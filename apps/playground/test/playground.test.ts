@@ -169,6 +169,32 @@ describe("the playground page in headless Chromium", () => {
     await page.close();
   });
 
+  it("one minibatch, pause and play act at the next minibatch (cross-origin isolated)", async (ctx) => {
+    needsBrowser(ctx);
+    const page = await open(`${isolated?.url}#arch=784,32,10&trainSize=500&testSize=100&t1=20&t2=4&epochs=2`);
+    await page.click('[data-testid="step"]');
+    await page.waitForFunction("document.getElementById('status')?.textContent?.startsWith('Paused at epoch 1, minibatch 1.')", undefined, { timeout: 60_000 });
+    await page.click('[data-testid="step"]');
+    await page.waitForFunction("document.getElementById('status')?.textContent?.startsWith('Paused at epoch 1, minibatch 2.')", undefined, { timeout: 60_000 });
+    expect(((await page.evaluate("globalThis.__hts")) as PageState).epochs).toEqual([]);
+    await page.click('[data-testid="play"]');
+    const state = await finished(page, 120_000);
+    expect(state.outcome?.status).toBe("ok");
+    expect(state.epochs).toHaveLength(2);
+    await page.close();
+  });
+
+  it("trains on gpu.js with WebGL2 in the worker when asked (SwiftShader here, a software renderer)", async (ctx) => {
+    needsBrowser(ctx);
+    const page = await open(`${isolated?.url}?autostart=1#backend=gpu&arch=784,16,10&trainSize=100&testSize=50&t1=10&t2=2&epochs=1`);
+    const state = await finished(page, 180_000);
+    expect(state.outcome?.status, state.outcome?.message ?? "").toBe("ok");
+    expect(state.backend).toBe("gpu-webgl2");
+    expect(state.reason).toMatch(/^gpu: requested; gpu\.js [\d.]+ webgl2 on /);
+    console.log(`gpu: ${state.reason}; test accuracy ${state.outcome?.finalTestAccuracy}`);
+    await page.close();
+  });
+
   it("works with the keyboard: every control is labelled and reached by Tab", async (ctx) => {
     needsBrowser(ctx);
     const page = await open(isolated?.url as string);
