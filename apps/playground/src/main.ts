@@ -200,7 +200,8 @@ function onEvent(ev: TrainEvent): void {
     state.reason = ev.reason;
     state.threads = ev.threads;
     $("backend").textContent = `Backend: ${ev.backend}, ${ev.threads} thread${ev.threads === 1 ? "" : "s"}. Why: ${ev.reason}`;
-    setStatus(`Training on ${ev.source}: ${ev.trainExamples} train, ${ev.validationExamples ? `${ev.validationExamples} validation, ` : ""}${ev.testExamples} test.${ev.warnings.length ? ` Warning: ${ev.warnings.join("; ")}` : ""}`);
+    $("run-data").textContent = `Data: ${ev.source}: ${ev.trainExamples} train, ${ev.validationExamples ? `${ev.validationExamples} validation, ` : ""}${ev.testExamples} test.`;
+    setStatus(`Training.${ev.warnings.length ? ` Warning: ${ev.warnings.join("; ")}` : ""}`);
   } else if (ev.type === "batch") {
     if (ev.run === "main") {
       state.lastSamplesPerSecond = ev.samplesPerSecond;

@@ -131,6 +131,17 @@ describe("the playground page in headless Chromium", () => {
     await page.click("#pick");
     await page.waitForFunction("document.getElementById('try-status')?.dataset.prediction !== undefined", undefined, { timeout: 60_000 });
     expect(await page.textContent("#try-status")).toMatch(/Prediction: \d/);
+    // A stroke drawn with the mouse (a "1"): relaxed when the pointer is lifted.
+    await page.click("#pad-clear");
+    await page.evaluate(() => delete document.getElementById("try-status")?.dataset.prediction);
+    const box = await page.locator("#pad").boundingBox();
+    if (!box) throw new Error("no drawing pad");
+    await page.mouse.move(box.x + 140, box.y + 40);
+    await page.mouse.down();
+    for (let y = 40; y <= 240; y += 20) await page.mouse.move(box.x + 140, box.y + y);
+    await page.mouse.up();
+    await page.waitForFunction("document.getElementById('try-status')?.dataset.prediction !== undefined", undefined, { timeout: 60_000 });
+    console.log(`drawn stroke: ${await page.textContent("#try-status")}`);
     await page.close();
   });
 
@@ -192,6 +203,32 @@ describe("the playground page in headless Chromium", () => {
     expect(state.backend).toBe("gpu-webgl2");
     expect(state.reason).toMatch(/^gpu: requested; gpu\.js [\d.]+ webgl2 on /);
     console.log(`gpu: ${state.reason}; test accuracy ${state.outcome?.finalTestAccuracy}`);
+    await page.close();
+  });
+
+  it("trains on a user's own IDX files dropped on the page (one of them gzipped)", async (ctx) => {
+    needsBrowser(ctx);
+    const { loadEmbedded, writeIdx } = await import("@hts/datasets/node");
+    const split = await loadEmbedded({ trainSize: 600, testSize: 200, seed: 3 });
+    const bytes = (d: { images: Float32Array }) => Uint8Array.from(d.images, (v) => Math.round(255 * v));
+    const files = [
+      { name: "train-images-idx3-ubyte.gz", data: writeIdx(bytes(split.train), [600, 28, 28], true) },
+      { name: "train-labels-idx1-ubyte", data: writeIdx(split.train.labels, [600]) },
+      { name: "t10k-images-idx3-ubyte", data: writeIdx(bytes(split.test), [200, 28, 28]) },
+      { name: "t10k-labels-idx1-ubyte", data: writeIdx(split.test.labels, [200]) },
+    ].map((f) => ({ name: f.name, data: Buffer.from(f.data).toString("base64") }));
+    const page = await open(`${isolated?.url}#arch=784,32,10&t1=20&t2=4&epochs=1`);
+    const dataTransfer = await page.evaluateHandle((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0))], f.name));
+      return dt;
+    }, files);
+    await page.dispatchEvent("#dropzone", "drop", { dataTransfer });
+    await page.waitForFunction("document.getElementById('idx-status')?.textContent?.startsWith('Data: your IDX files')", undefined, { timeout: 30_000 });
+    await page.click('[data-testid="play"]');
+    const state = await finished(page, 120_000);
+    expect(state.outcome?.status, state.outcome?.message ?? "").toBe("ok");
+    expect(await page.textContent('[data-testid="run-data"]')).toBe("Data: idx train-images-idx3-ubyte.gz, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte: 600 train, 200 test.");
     await page.close();
   });
 
