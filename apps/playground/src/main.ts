@@ -292,6 +292,8 @@ async function play(startPaused = false): Promise<void> {
   }
   values = readControls();
   if (!validate()) return;
+  // Every run on a fresh worker: a fresh backend, and the memory of the last run given back.
+  if (state.outcome !== null) newWorker();
   const spec = specOf(values);
   const page = pageOf(values);
   state.running = true;

@@ -112,7 +112,7 @@ const api = {
   async start(options: StartOptions, emit: (event: TrainEvent) => void): Promise<RunOutcome> {
     soft.paused = options.paused;
     soft.stop = false;
-    soft.steps = 0;
+    soft.steps = options.paused ? 1 : 0;
     const ctrl = options.control ? new Int32Array(options.control) : null;
     let run: PreparedRun;
     let twin: PreparedRun | null = null;
