@@ -63,6 +63,26 @@ function digitOfPad(pad: HTMLCanvasElement): Float32Array | null {
   return out;
 }
 
+/**
+ * With a read-out (cost ce) the output units are not relaxed: the class probabilities at a
+ * step are softmax(rho(s_L) W_out + b_out), shown in their place.
+ */
+function readoutScores(top: Float64Array, r: { readonly W: Float32Array; readonly b: Float32Array; readonly classes: number }, activation: string): Float64Array {
+  const rho = activation === "sigmoid" ? (x: number) => 1 / (1 + Math.exp(-x)) : activation === "tanh" ? Math.tanh : (x: number) => Math.min(1, Math.max(0, x));
+  const z = Float64Array.from(r.b);
+  for (let i = 0; i < top.length; i++) {
+    const a = rho(top[i] as number);
+    if (a !== 0) for (let c = 0; c < r.classes; c++) z[c] = (z[c] as number) + a * (r.W[i * r.classes + c] as number);
+  }
+  const m = Math.max(...z);
+  let sum = 0;
+  for (let c = 0; c < z.length; c++) {
+    z[c] = Math.exp((z[c] as number) - m);
+    sum += z[c] as number;
+  }
+  return z.map((v) => v / sum);
+}
+
 export function createTryIt(o: TryItOptions): TryIt {
   const ctx = o.pad.getContext("2d") as CanvasRenderingContext2D;
   let model: { bytes: Uint8Array; name: string } | null = null;
@@ -172,6 +192,7 @@ export function createTryIt(o: TryItOptions): TryIt {
     const one: Dataset = { images: x, labels: new Uint8Array(1), indices: new Uint32Array(1), count: 1, dim: x.length, rows: SIDE, cols: SIDE, classes: 10 };
     const xt = applyInputTransform(one, transform).images;
     const frames: Float64Array[] = [];
+    const readout = ck.snapshot.readout ?? null;
     const energies: number[] = [];
     const evaluator = createEvaluator({
       network,
@@ -180,7 +201,8 @@ export function createTryIt(o: TryItOptions): TryIt {
       config: { t1: typeof rec.t1 === "number" ? rec.t1 : 100, dynamics: str("dynamics", "leaky") as "leaky", order: str("order", "sync") as "sync" },
       onStep: (s) => {
         const st = s.state();
-        frames.push(st[st.length - 1] as Float64Array);
+        const top = st[st.length - 1] as Float64Array;
+        frames.push(readout ? readoutScores(top, readout, str("activation", "hard-sigmoid")) : top);
         energies.push(s.energy());
       },
     });
