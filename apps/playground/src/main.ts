@@ -34,7 +34,10 @@ const state: PageState = { running: false, outcome: null, epochs: [], twin: [], 
 (globalThis as { __hts?: PageState }).__hts = state;
 
 const isolated = globalThis.crossOriginIsolated === true && typeof SharedArrayBuffer === "function";
-const defaults = defaultValues(isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1);
+// Threads by default: one core fewer than the browser reports (the page and the browser need
+// one), at most 4. The threads meet after every queued batch of operations, so on a busy
+// machine, where one of them is often descheduled, more threads can be much slower than one.
+const defaults = defaultValues(isolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1);
 const parsed = valuesOfUrl(new URL(location.href), defaults);
 let values: Values = parsed.values;
 let dataChoice: DataChoice = { kind: "embedded", base: new URL("mnist", document.baseURI).href };

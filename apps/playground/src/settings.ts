@@ -51,7 +51,7 @@ export const FIELDS: readonly Field[] = [
   { key: "testSize", label: "Test examples", kind: "size", group: "Data", help: "empty: all (2000)" },
   { key: "valSize", label: "Validation hold-out", kind: "int", group: "Data" },
   { key: "backend", label: "Backend", kind: "enum", group: "Runtime", options: PAGE_BACKENDS },
-  { key: "threads", label: "wasm threads", kind: "int", group: "Runtime", help: "more than 1 needs a cross-origin isolated page" },
+  { key: "threads", label: "wasm threads", kind: "int", group: "Runtime", help: "more than 1 needs a cross-origin isolated page; default: the cores less one, at most 4" },
   { key: "twin", label: "Also train the scalar-dt twin", kind: "bool", group: "Runtime", help: "same seed, dt constant at the mean" },
 ];
 

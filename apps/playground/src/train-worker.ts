@@ -43,7 +43,7 @@ async function pickBackend(prefer: PageBackend, threads: number): Promise<{ choi
   if (choice.backend.name !== "wasm-f32") return { choice, threads: 1 };
   const why = browserThreadsUnavailableReason();
   if (why !== null) return { choice: { backend: choice.backend, reason: `${choice.reason}; one thread: ${why}` }, threads: 1 };
-  if (threads <= 1) return { choice: { backend: choice.backend, reason: `${choice.reason}; one thread, as asked (wasm threads 1)` }, threads: 1 };
+  if (threads <= 1) return { choice: { backend: choice.backend, reason: `${choice.reason}; one thread (wasm threads 1)` }, threads: 1 };
   const backend = await createWasmBackend({ workers: threads, threadPool: browserWasmThreadPool });
   return { choice: { backend, reason: `${choice.reason}; ${threads} threads (Web Workers sharing one SharedArrayBuffer: the page is cross-origin isolated)` }, threads };
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { decodeCheckpoint, type NetworkSnapshot } from "@hts/ep";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPage, launch, missing, needsBrowser, repoDir, serve } from "./browser.js";
@@ -87,7 +88,6 @@ describe("the playground page in headless Chromium", () => {
     console.log(`page: ${shown} on ${state.backend} (${state.threads} threads); ${state.reason}`);
     expect(pct).toBeGreaterThanOrEqual(90);
     expect(state.backend).toBe("wasm-f32");
-    expect(state.threads).toBeGreaterThan(1);
     expect(await page.textContent('[data-testid="backend"]')).toContain(state.reason as string);
     // Wait until the views have caught up (the trace after the epoch), then the picture.
     await page.waitForTimeout(1000);
@@ -103,6 +103,32 @@ describe("the playground page in headless Chromium", () => {
     console.log(`hts train: ${node.finalTestAccuracy} on ${node.config.backendUsed}; page: ${trained?.state.outcome?.finalTestAccuracy}`);
     expect(trained?.state.outcome?.finalTestAccuracy).toBe(node.finalTestAccuracy);
     expect(trained?.shown).toBe(`${(100 * node.finalTestAccuracy).toFixed(2)} %`);
+  });
+
+  it("on two wasm threads (Web Workers) gives the weights of one thread, and the accuracy of hts train in Node", async (ctx) => {
+    needsBrowser(ctx);
+    const settings = "arch=784,64,10&trainSize=2000&testSize=500&t1=40&t2=8&epochs=1";
+    const accuracy: Record<number, number | null | undefined> = {};
+    const weights: Record<number, NetworkSnapshot> = {};
+    for (const threads of [1, 2]) {
+      const page = await open(`${isolated?.url}?autostart=1#${settings}&threads=${threads}`);
+      const state = await finished(page);
+      expect(state.outcome?.status, state.outcome?.message ?? "").toBe("ok");
+      expect(state.threads).toBe(threads);
+      accuracy[threads] = state.outcome?.finalTestAccuracy;
+      // The trained tensors, from the checkpoint the page would export.
+      const b64 = (await page.evaluate("(() => { const m = globalThis.__hts.model; let s = ''; for (let i = 0; i < m.length; i += 8192) s += String.fromCharCode(...m.subarray(i, i + 8192)); return btoa(s); })()")) as string;
+      weights[threads] = decodeCheckpoint(new Uint8Array(Buffer.from(b64, "base64"))).snapshot;
+      await page.close();
+    }
+    const flags = ["--arch", "784,64,10", "--train-size", "2000", "--test-size", "500", "--t1", "40", "--t2", "8", "--epochs", "1", "--backend", "wasm", "--json"];
+    const node = JSON.parse(execFileSync(process.execPath, [cli, "train", ...flags], { encoding: "utf8" }).trim().split("\n").pop() as string);
+    console.log(`threads 1: ${accuracy[1]}, threads 2: ${accuracy[2]}, hts train: ${node.finalTestAccuracy}`);
+    expect(accuracy[2]).toBe(accuracy[1]);
+    expect(weights[1]?.W.map((w) => w.length)).toEqual([784 * 64, 64 * 10]);
+    expect(weights[2]?.W).toEqual(weights[1]?.W);
+    expect(weights[2]?.b).toEqual(weights[1]?.b);
+    expect(accuracy[1]).toBe(node.finalTestAccuracy);
   });
 
   it("exports model.safetensors, which hts eval reads back with the accuracy the page showed", async (ctx) => {
