@@ -17,7 +17,7 @@ export const ci = process.env.CI !== undefined && process.env.CI !== "" && proce
 /** Why the browser tests cannot run here, or null. */
 export const missing = existsSync(chromiumPath) ? null : `no Chromium at ${chromiumPath} (apt-get install -y chromium, or set HTS_CHROMIUM)`;
 
-/** Skips (outside CI) or fails (under CI) a test whose browser is missing; true when it may run. */
+/** Skips (outside CI) or fails (under CI) a test whose browser is missing; returns when it may run. */
 export function needsBrowser(ctx: { skip: () => void }): void {
   if (missing === null) return;
   if (!ci) {

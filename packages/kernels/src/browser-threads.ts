@@ -35,14 +35,12 @@ export function browserThreadsUnavailableReason(): string | null {
   return null;
 }
 
-/** The Web Workers started by {@link browserWasmThreadPool}, so that a page can end them. */
-const started: WorkerLike[] = [];
-
 /**
  * Starts the `wasm-f32` worker threads as Web Workers (a classic script from a Blob URL);
  * each gets its {@link WasmWorkerData} (the compiled module and the shared memory) by
  * `postMessage` and answers once before it enters its loop. Pass it to
- * `createWasmBackend({ workers, threadPool: browserWasmThreadPool })`.
+ * `createWasmBackend({ workers, threadPool: browserWasmThreadPool })`. The threads end with
+ * the worker that started them (terminate it to end them).
  */
 export const browserWasmThreadPool: WasmThreadPool = {
   async start(source: string, data: readonly WasmWorkerData[]): Promise<void> {
@@ -60,7 +58,6 @@ export const browserWasmThreadPool: WasmThreadPool = {
           (workerData) =>
             new Promise<void>((resolve, reject) => {
               const worker = new g.Worker(url, { name: `hts-wasm-${workerData.index}` });
-              started.push(worker);
               worker.onmessage = () => {
                 worker.onmessage = null;
                 resolve();
@@ -75,8 +72,3 @@ export const browserWasmThreadPool: WasmThreadPool = {
     }
   },
 };
-
-/** Ends every Web Worker that {@link browserWasmThreadPool} started (their backends cannot be used afterwards). */
-export function terminateBrowserWasmThreads(): void {
-  for (const w of started.splice(0)) w.terminate();
-}
