@@ -204,6 +204,8 @@ function onEvent(ev: TrainEvent): void {
     state.threads = ev.threads;
     $("backend").textContent = `Backend: ${ev.backend}, ${ev.threads} thread${ev.threads === 1 ? "" : "s"}. Why: ${ev.reason}`;
     $("run-data").textContent = `Data: ${ev.source}: ${ev.trainExamples} train, ${ev.validationExamples ? `${ev.validationExamples} validation, ` : ""}${ev.testExamples} test.`;
+    // The library's own line about the network (layer sizes, the dt drawn: mean, min, max).
+    $("run-network").textContent = ev.log.split("\n").find((l) => l.startsWith("network:")) ?? "";
     setStatus(`Training.${ev.warnings.length ? ` Warning: ${ev.warnings.join("; ")}` : ""}`);
   } else if (ev.type === "batch") {
     if (ev.run === "main") {

@@ -87,6 +87,7 @@ describe("the playground page in headless Chromium", () => {
     const pct = Number(shown.replace("%", "").trim());
     console.log(`page: ${shown} on ${state.backend} (${state.threads} threads); ${state.reason}`);
     expect(pct).toBeGreaterThanOrEqual(90);
+    expect(await page.textContent('[data-testid="run-network"]')).toMatch(/^network: 784-500-10, dt lognormal: mean 0\.\d{4}, min/);
     // auto: wasm-f32 here (SwiftShader is not a GPU); gpu-webgl2 on a machine with one.
     expect(["wasm-f32", "gpu-webgl2"]).toContain(state.backend);
     expect(await page.textContent('[data-testid="backend"]')).toContain(state.reason as string);
