@@ -207,7 +207,7 @@ export function createTryIt(o: TryItOptions): TryIt {
       },
     });
     const [prediction] = evaluator.predict(xt, 1);
-    o.status.textContent = `Prediction: ${prediction} (model: ${model.name}; ${frames.length} free steps).`;
+    o.status.textContent = `Prediction: ${prediction} (model: ${model.name}; ${frames.length} free steps${readout ? "; bars: the read-out's class probabilities" : "; bars: the output units"}).`;
     o.status.dataset.prediction = String(prediction);
     const steps = energies.map((_, i) => i + 1);
     // Animate: one step per frame.

@@ -156,7 +156,7 @@ describe("the playground page in headless Chromium", () => {
 
     // And the page imports a checkpoint of hts train, evaluating it to the CLI's figure.
     const run = join(out, "cli-run");
-    execFileSync(process.execPath, [cli, "train", "--epochs", "1", "--arch", "784,64,10", "--train-size", "1000", "--t1", "30", "--t2", "6", "--backend", "wasm", "--out", run], { encoding: "utf8" });
+    execFileSync(process.execPath, [cli, "train", "--epochs", "1", "--arch", "784,64,10", "--cost", "ce", "--train-size", "1000", "--t1", "30", "--t2", "6", "--backend", "wasm", "--out", run], { encoding: "utf8" });
     const cliEval = JSON.parse(execFileSync(process.execPath, [cli, "eval", "--model", join(run, "model.safetensors"), "--train-size", "1000", "--backend", "wasm", "--json"], { encoding: "utf8" }).trim().split("\n").pop() as string);
     await page.setInputFiles('[data-testid="import"]', join(run, "model.safetensors"));
     await page.waitForFunction("document.getElementById('model-status')?.dataset.accuracy !== undefined", undefined, { timeout: 300_000 });
@@ -169,7 +169,13 @@ describe("the playground page in headless Chromium", () => {
     await page.fill("#test-index", "3");
     await page.click("#pick");
     await page.waitForFunction("document.getElementById('try-status')?.dataset.prediction !== undefined", undefined, { timeout: 300_000 });
-    expect(await page.textContent("#try-status")).toMatch(/Prediction: \d/);
+    expect(await page.textContent("#try-status")).toMatch(/Prediction: \d \(model: model\.safetensors/);
+    // The imported model has a read-out (cost ce): the bars are its class probabilities, summing to 1.
+    await page.waitForTimeout(2000);
+    const bars = await page.evaluate(() => Array.from(document.querySelectorAll<HTMLElement>("#outputs .bar")).map((b) => Number(b.title.split(": ")[1])));
+    expect(bars).toHaveLength(10);
+    expect(await page.textContent("#try-status")).toContain("bars: the read-out's class probabilities");
+    expect(bars.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
     // A stroke drawn with the mouse (a "1"): relaxed when the pointer is lifted.
     await page.click("#pad-clear");
     await page.evaluate(() => delete document.getElementById("try-status")?.dataset.prediction);
