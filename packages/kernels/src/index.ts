@@ -36,3 +36,4 @@ export type { WasmMemory } from "./wasm-module.js";
 export type { KernelErrorCode, KernelErrorDetails } from "./errors.js";
 export { fromNdarray, toNdarray } from "./ndarray-view.js";
 export { adamBiasCorrections, adamStepArrays, sgdStepArrays } from "./optimizers.js";
+export { browserThreadsUnavailableReason, browserWasmThreadPool } from "./browser-threads.js";
