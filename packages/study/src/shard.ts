@@ -70,6 +70,6 @@ export function sbatchScript(options: SbatchOptions): string {
 set -euo pipefail
 HTS=\${HTS:-${options.hts}}
 share=$((SLURM_ARRAY_TASK_ID - \${SLURM_ARRAY_TASK_MIN:-1} + 1))
-exec $HTS study ${args}${options.jobsFromSlurm ? ' --jobs "${SLURM_CPUS_PER_TASK:-1}"' : ""} --shard "$share/$SLURM_ARRAY_TASK_COUNT"
+exec $HTS study ${args}${options.jobsFromSlurm ? ` --jobs "\${SLURM_CPUS_PER_TASK:-1}"` : ""} --shard "$share/$SLURM_ARRAY_TASK_COUNT"
 `;
 }
