@@ -80,6 +80,12 @@ function resultFromFiles(meta: QueueRunMeta, files: ReadonlyMap<string, Buffer>)
   };
 }
 
+/** How long a collected run's files stay in Redis, for a second coordinator waiting on the same job. */
+const RESULT_TTL_SECONDS = 300;
+
+/** Completed jobs (small: the run's outcome in a line) are kept this long, so that adding a run again adds nothing. */
+const KEEP_COMPLETED = { age: 7 * 24 * 3600, count: 1_000_000 };
+
 /** Exit codes a local run's process would have had (run.json keeps them). */
 const EXIT_CODES: Readonly<Record<string, number>> = { ok: 0, diverged: 3, crashed: 1 };
 
@@ -91,8 +97,9 @@ const EXIT_CODES: Readonly<Record<string, number>> = { ok: 0, diverged: 3, crash
  * job's files come back through Redis and are written as the local executor writes them:
  * a temporary folder renamed into place, with train.log and run.json (plus `queue`:
  * worker, attempts, when the run ended). A job that failed for good is a `crashed` run
- * folder; one that failed in an earlier coordinator is retried when added again. Collected
- * jobs and their files are removed from Redis. Aborting the signal stops waiting (the jobs
+ * folder; one that failed in an earlier coordinator is retried when added again. A collected
+ * run's files leave Redis 5 minutes later (its completed job stays a week, so that adding
+ * the run again adds nothing; a run whose files are gone is run again). Aborting the signal stops waiting (the jobs
  * stay on the queue for the next coordinator).
  */
 export function createQueueExecutor(options: QueueExecutorOptions): Executor {
@@ -109,7 +116,9 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
       if (tasks.length === 0) return results;
       const connection: Redis = connectQueue(options.url);
       const queue = new Queue(queueName, { connection });
-      const events = new QueueEvents(queueName, { connection: connection.duplicate() });
+      const eventsConnection = connection.duplicate();
+      eventsConnection.on("error", () => {});
+      const events = new QueueEvents(queueName, { connection: eventsConnection });
       const emit = (task: RunTask, e: ExecutorEvent) => opts.onEvent?.(task.id, e);
       const byJob = new Map<string, number[]>();
       const jobs = tasks.map((task, i) => {
@@ -204,7 +213,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
             reAdded = new Set([...reAdded, jobId]);
             await job.remove().catch(() => {});
             const entry = jobs.find((j) => j.jobId === jobId);
-            if (entry) await queue.add("run", entry.data, { jobId, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: false, removeOnFail: false });
+            if (entry) await queue.add("run", entry.data, { jobId, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: KEEP_COMPLETED, removeOnFail: false });
             return;
           }
           const meta = JSON.parse(metaBytes.toString("utf8")) as QueueRunMeta;
@@ -226,8 +235,8 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
             finishedNow++;
             finish(jobId, (task) => outcomes.get(tasks.indexOf(task)) as ExecutedRun);
           }
-          await connection.del(resultKey(queueName, jobId));
-          await job.remove().catch(() => {});
+          // Kept a while for another coordinator of the same runs; the job itself stays (completed) as their record.
+          await connection.expire(resultKey(queueName, jobId), RESULT_TTL_SECONDS);
         } else if (state === "failed") {
           const reason = job.failedReason ?? "the run failed";
           const m = /^\[([A-Z0-9_]+)\] ([\s\S]*)$/.exec(reason);
@@ -278,7 +287,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
             unique.slice(k, k + 500).map((j) => ({
               name: "run",
               data: j.data,
-              opts: { jobId: j.jobId, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: false, removeOnFail: false },
+              opts: { jobId: j.jobId, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: KEEP_COMPLETED, removeOnFail: false },
             })),
           );
         }
@@ -299,7 +308,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
             else if (state === "unknown") {
               // Gone (removed by hand, or Redis lost it): put it back.
               const entry = jobs.find((j) => j.jobId === jobId);
-              if (entry) await queue.add("run", entry.data, { jobId, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: false, removeOnFail: false }).catch(() => {});
+              if (entry) await queue.add("run", entry.data, { jobId, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: KEEP_COMPLETED, removeOnFail: false }).catch(() => {});
             }
           }
         };
@@ -328,6 +337,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
         if (reconcileTimer) clearInterval(reconcileTimer);
         await events.close().catch(() => {});
         await queue.close().catch(() => {});
+        eventsConnection.disconnect();
         connection.disconnect();
       }
       for (let i = 0; i < tasks.length; i++) {

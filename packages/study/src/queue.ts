@@ -108,7 +108,10 @@ export function checkQueueUrl(url: string, parameter = "queue"): URL {
 /** A connection to the Redis at `url` as BullMQ wants it (no retry limit per command: it waits through a restart). */
 export function connectQueue(url: string, parameter = "queue"): Redis {
   checkQueueUrl(url, parameter);
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  const redis = new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  // It reconnects by itself (through a Redis restart); BullMQ reports errors to its own listeners.
+  redis.on("error", () => {});
+  return redis;
 }
 
 /** The address for messages: the password replaced by `***`. */
