@@ -1,4 +1,5 @@
 import { mkdirSync, renameSync, rmSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
@@ -7,7 +8,7 @@ import { invalidField } from "./errors.js";
 import type { ExecutedRun, ExecuteOptions, Executor, ExecutorEvent, RunTask } from "./executor.js";
 import { runRecordJson } from "./local-executor.js";
 import { connectQueue, DEFAULT_QUEUE_NAME, QUEUE_JOB_FORMAT, type QueueJobData, type QueueRunMeta, resultKey, runJobId } from "./queue.js";
-import { fsyncDir, writeFileAtomic } from "./write-atomic.js";
+import { fsyncDir } from "./write-atomic.js";
 
 /** Where a queue study stands, for a progress display. */
 export interface QueueProgress {
@@ -179,15 +180,28 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
         }
         wake();
       };
-      const writeFolder = (task: RunTask, files: ReadonlyMap<string, Buffer>, record: Record<string, unknown>) => {
+      // The files go into a temporary folder (each written and fsynced, all at once), which is
+      // renamed into place: the run folder is absent or complete, as with the local executor.
+      const writeFolder = async (task: RunTask, files: ReadonlyMap<string, Buffer>, record: Record<string, unknown>) => {
         if (!task.folder) return;
         const finalDir = join(options.dir, task.folder);
         mkdirSync(dirname(finalDir), { recursive: true });
         const tmp = join(dirname(finalDir), `.${basename(finalDir)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
         mkdirSync(tmp);
         try {
-          for (const [name, bytes] of files) writeFileAtomic(join(tmp, name), bytes);
-          writeFileAtomic(join(tmp, "run.json"), `${JSON.stringify(record, null, 2)}\n`);
+          const all = new Map(files).set("run.json", Buffer.from(`${JSON.stringify(record, null, 2)}\n`, "utf8"));
+          await Promise.all(
+            [...all].map(async ([name, bytes]) => {
+              const fh = await open(join(tmp, name), "w");
+              try {
+                await fh.writeFile(bytes);
+                await fh.sync();
+              } finally {
+                await fh.close();
+              }
+            }),
+          );
+          fsyncDir(tmp);
           rmSync(finalDir, { recursive: true, force: true });
           renameSync(tmp, finalDir);
           fsyncDir(dirname(finalDir));
@@ -196,13 +210,16 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
           throw e;
         }
       };
-      const collect = async (jobId: string): Promise<void> => {
+      const collect = async (jobId: string, completed: boolean): Promise<void> => {
         if (handled.has(jobId) || !byJob.has(jobId)) return;
-        const job = await queue.getJob(jobId);
-        if (!job || handled.has(jobId)) return;
-        const state = await job.getState();
+        // A completed event: the result is there (one read); otherwise ask the job first.
+        let raw = completed ? ((await connection.hgetallBuffer(resultKey(queueName, jobId))) as Record<string, Buffer>) : null;
+        const fast = raw !== null && raw.meta !== undefined;
+        const job = fast ? null : await queue.getJob(jobId);
+        if ((!fast && !job) || handled.has(jobId)) return;
+        const state = fast ? "completed" : await (job as NonNullable<typeof job>).getState();
         if (state === "completed") {
-          const raw = (await connection.hgetallBuffer(resultKey(queueName, jobId))) as Record<string, Buffer>;
+          raw ??= (await connection.hgetallBuffer(resultKey(queueName, jobId))) as Record<string, Buffer>;
           const metaBytes = toBuffer(raw.meta);
           if (metaBytes === null) {
             // Collected by another coordinator, or lost: run it again, once.
@@ -211,7 +228,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
               return;
             }
             reAdded = new Set([...reAdded, jobId]);
-            await job.remove().catch(() => {});
+            await job?.remove().catch(() => {});
             const entry = jobs.find((j) => j.jobId === jobId);
             if (entry) await queue.add("run", entry.data, { jobId, attempts, backoff: { type: "exponential", delay: backoffMs }, removeOnComplete: KEEP_COMPLETED, removeOnFail: false });
             return;
@@ -219,7 +236,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
           const meta = JSON.parse(metaBytes.toString("utf8")) as QueueRunMeta;
           const files = new Map<string, Buffer>();
           for (const [field, bytes] of Object.entries(raw)) if (field.startsWith("file:")) files.set(field.slice(5), bytes);
-          const queueInfo = { worker: meta.worker, attempts: Math.max(1, job.attemptsMade), endedAt: meta.endedAt };
+          const queueInfo = { worker: meta.worker, attempts: meta.attempt, endedAt: meta.endedAt };
           if (meta.status === "invalid") {
             finish(jobId, (task) => ({ id: task.id, status: "invalid", message: meta.message, code: meta.code, seconds: meta.seconds, result: null }));
           } else {
@@ -228,7 +245,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
             for (const i of byJob.get(jobId) ?? []) {
               const task = tasks[i] as RunTask;
               const run: ExecutedRun = { id: task.id, status: meta.status, message: meta.message, code: null, seconds: meta.seconds, result };
-              writeFolder(task, files, { ...runRecordJson(task, run, EXIT_CODES[meta.status] ?? null, null, meta.message), queue: queueInfo });
+              await writeFolder(task, files, { ...runRecordJson(task, run, EXIT_CODES[meta.status] ?? null, null, meta.message), queue: queueInfo });
               outcomes.set(i, run);
             }
             workerDone[meta.worker] = (workerDone[meta.worker] ?? 0) + 1;
@@ -237,7 +254,7 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
           }
           // Kept a while for another coordinator of the same runs; the job itself stays (completed) as their record.
           await connection.expire(resultKey(queueName, jobId), RESULT_TTL_SECONDS);
-        } else if (state === "failed") {
+        } else if (state === "failed" && job) {
           const reason = job.failedReason ?? "the run failed";
           const m = /^\[([A-Z0-9_]+)\] ([\s\S]*)$/.exec(reason);
           const message = `${prefix}error${m ? ` [${m[1]}]` : ""}: ${m ? m[2] : reason}`;
@@ -247,24 +264,24 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
             const task = tasks[i] as RunTask;
             const run: ExecutedRun = { id: task.id, status: "crashed", message, code: m?.[1] ?? null, seconds: 0, result: null };
             const log = `${message}\n(${job.attemptsMade} attempt(s) through queue ${queueName}; the last on worker ${worker})\n`;
-            writeFolder(task, new Map([["train.log", Buffer.from(log, "utf8")]]), { ...runRecordJson(task, run, 1, null, message), queue: { worker, attempts: job.attemptsMade, endedAt: job.finishedOn ?? null } });
+            await writeFolder(task, new Map([["train.log", Buffer.from(log, "utf8")]]), { ...runRecordJson(task, run, 1, null, message), queue: { worker, attempts: job.attemptsMade, endedAt: job.finishedOn ?? null } });
             outcomes.set(i, run);
           }
           workerDone[worker] = (workerDone[worker] ?? 0) + 1;
           finishedNow++;
           finish(jobId, (task) => outcomes.get(tasks.indexOf(task)) as ExecutedRun);
           await job.remove().catch(() => {});
-        } else if (state === "active") markStarted(jobId, running.get(jobId) ?? job.processedBy ?? null);
+        } else if (state === "active") markStarted(jobId, running.get(jobId) ?? job?.processedBy ?? null);
       };
       // One collection per job at a time; errors (Redis gone for a moment) are retried by the reconciler.
-      const collectOnce = (jobId: string) => {
+      const collectOnce = (jobId: string, completed = false) => {
         if (busy.has(jobId) || handled.has(jobId)) return;
-        const p = collect(jobId)
+        const p = collect(jobId, completed)
           .catch(() => {})
           .finally(() => busy.delete(jobId));
         busy.set(jobId, p);
       };
-      events.on("completed", ({ jobId }) => collectOnce(jobId));
+      events.on("completed", ({ jobId }) => collectOnce(jobId, true));
       events.on("failed", ({ jobId }) => collectOnce(jobId));
       events.on("progress", ({ jobId, data }) => {
         if (!byJob.has(jobId)) return;

@@ -101,6 +101,7 @@ export default async function processRun(job: SandboxedJob): Promise<{ worker: s
         finalTestAccuracy: result.status === "ok" ? result.finalTestAccuracy : null,
         bestTestAccuracy: typeof best === "number" && Number.isFinite(best) ? best : null,
         worker,
+        attempt: job.attemptsMade + 1,
         endedAt: Date.now(),
       };
       const names = [...QUEUE_RUN_FILES, ...(data.weights ? QUEUE_WEIGHT_FILES : [])].filter((n) => n !== "train.log");
@@ -116,7 +117,7 @@ export default async function processRun(job: SandboxedJob): Promise<{ worker: s
       const run = failedRun(data.task.id, e, (Date.now() - started) / 1000);
       // A crash is retried (maybe elsewhere); a refused setting is the run's result.
       if (run.status !== "invalid") throw new Error(`${run.code ? `[${run.code}] ` : ""}${run.message ?? "the run failed"}`);
-      meta = { status: "invalid", message: run.message, code: run.code, seconds: run.seconds, finalTestAccuracy: null, bestTestAccuracy: null, worker, endedAt: Date.now() };
+      meta = { status: "invalid", message: run.message, code: run.code, seconds: run.seconds, finalTestAccuracy: null, bestTestAccuracy: null, worker, attempt: job.attemptsMade + 1, endedAt: Date.now() };
     }
     const key = resultKey(queueName, job.id as string);
     const fields: (string | Buffer)[] = ["meta", JSON.stringify(meta)];

@@ -62,6 +62,8 @@ export interface QueueRunMeta {
   readonly bestTestAccuracy: number | null;
   /** The worker's name. */
   readonly worker: string;
+  /** Which try of the job this was (1 for the first). */
+  readonly attempt: number;
   /** When the run ended on the worker (ms since the epoch), before its files were sent. */
   readonly endedAt: number;
 }
