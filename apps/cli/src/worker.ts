@@ -47,31 +47,42 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   const jobs = int(a, "jobs", 1, 1024) ?? 1;
   for (const m of allow.values) if (m.trim() === "") throw new UsageError("allow-import", '--allow-import: expected a module specifier, got ""');
   const name = str(a, "name");
-  const worker = await createQueueWorker({
-    url,
-    jobs,
-    ...(name !== undefined ? { name } : {}),
-    allowImports: allow.values,
-    exitWhenIdle: a["exit-when-idle"] as boolean,
-    resolveFrom: import.meta.dirname,
-    onLog: (line) => io.err(`hts worker: ${line}`),
-  });
+  // Signals are handled from the start: a run may be taken before the worker is returned.
+  let worker: Awaited<ReturnType<typeof createQueueWorker>> | null = null;
   let signals = 0;
+  let handled = 0;
   let abandoned = false;
+  const act = () => {
+    if (!worker) return;
+    while (handled < signals) {
+      handled++;
+      if (handled === 1) {
+        io.err(`hts worker: stopping: no new runs; ${worker.running()} running run(s) finish first (Ctrl-C again to put them back on the queue)\n`);
+        void worker.drain();
+      } else if (!abandoned) {
+        abandoned = true;
+        io.err(`hts worker: putting ${worker.running()} running run(s) back on the queue\n`);
+        void worker.abandon();
+      }
+    }
+  };
   const onSignal = () => {
     signals++;
-    if (signals === 1) {
-      io.err(`hts worker: stopping: no new runs; ${worker.running()} running run(s) finish first (Ctrl-C again to put them back on the queue)\n`);
-      void worker.drain();
-    } else if (!abandoned) {
-      abandoned = true;
-      io.err(`hts worker: putting ${worker.running()} running run(s) back on the queue\n`);
-      void worker.abandon();
-    }
+    act();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
+    worker = await createQueueWorker({
+      url,
+      jobs,
+      ...(name !== undefined ? { name } : {}),
+      allowImports: allow.values,
+      exitWhenIdle: a["exit-when-idle"] as boolean,
+      resolveFrom: import.meta.dirname,
+      onLog: (line) => io.err(`hts worker: ${line}`),
+    });
+    act();
     await worker.stopped;
   } finally {
     process.off("SIGINT", onSignal);

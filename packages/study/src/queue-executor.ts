@@ -50,6 +50,11 @@ export interface QueueExecutorOptions {
   /** Called every `progressIntervalMs` (default 2,000) while runs are out, and once at the end. */
   readonly onProgress?: (progress: QueueProgress) => void;
   readonly progressIntervalMs?: number;
+  /**
+   * How long a run's files stay in Redis once its folder is written, for a second
+   * coordinator waiting on the same job (seconds, default 300; 0: deleted at once).
+   */
+  readonly keepResultsSeconds?: number;
   /** How often the states of the jobs still out are read back, in case an event was missed (ms, default 3,000). */
   readonly reconcileIntervalMs?: number;
 }
@@ -81,8 +86,6 @@ function resultFromFiles(meta: QueueRunMeta, files: ReadonlyMap<string, Buffer>)
   };
 }
 
-/** How long a collected run's files stay in Redis, for a second coordinator waiting on the same job. */
-const RESULT_TTL_SECONDS = 300;
 
 /** Completed jobs (small: the run's outcome in a line) are kept this long, so that adding a run again adds nothing. */
 const KEEP_COMPLETED = { age: 7 * 24 * 3600, count: 1_000_000 };
@@ -110,6 +113,8 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
   if (!Number.isFinite(backoffMs) || backoffMs < 0) invalidField("backoffMs", backoffMs, "a number of milliseconds >= 0");
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   const weights = options.weights ?? true;
+  const keepResults = options.keepResultsSeconds ?? 300;
+  if (!Number.isSafeInteger(keepResults) || keepResults < 0) invalidField("keepResultsSeconds", keepResults, "an integer number of seconds >= 0");
   const prefix = options.messagePrefix ?? "";
   return {
     async execute(tasks, opts: ExecuteOptions = {}) {
@@ -253,7 +258,8 @@ export function createQueueExecutor(options: QueueExecutorOptions): Executor {
             finish(jobId, (task) => outcomes.get(tasks.indexOf(task)) as ExecutedRun);
           }
           // Kept a while for another coordinator of the same runs; the job itself stays (completed) as their record.
-          await connection.expire(resultKey(queueName, jobId), RESULT_TTL_SECONDS);
+          if (keepResults > 0) await connection.expire(resultKey(queueName, jobId), keepResults);
+          else await connection.del(resultKey(queueName, jobId));
         } else if (state === "failed" && job) {
           const reason = job.failedReason ?? "the run failed";
           const m = /^\[([A-Z0-9_]+)\] ([\s\S]*)$/.exec(reason);

@@ -75,7 +75,7 @@ export default async function processRun(job: SandboxedJob): Promise<{ worker: s
   const tmp = mkdtempSync(join(tmpdir(), "hts-worker-run-"));
   let log = "";
   const started = Date.now();
-  await job.updateProgress({ worker, epoch: 0, epochs: data.task.spec.epochs });
+  await job.updateProgress({ worker, pid: process.pid, epoch: 0, epochs: data.task.spec.epochs });
   try {
     const resolveFrom = process.env[PROCESSOR_ENV.resolveFrom];
     let meta: QueueRunMeta;
@@ -88,7 +88,7 @@ export default async function processRun(job: SandboxedJob): Promise<{ worker: s
         onLog: (line) => {
           log += line;
         },
-        onEpoch: (record) => void job.updateProgress({ worker, epoch: record.epoch, epochs: data.task.spec.epochs }),
+        onEpoch: (record) => void job.updateProgress({ worker, pid: process.pid, epoch: record.epoch, epochs: data.task.spec.epochs }),
       });
       const seconds = (Date.now() - started) / 1000;
       log += endLine(result, seconds, null, data.prefix).line;

@@ -89,11 +89,17 @@ export async function createQueueWorker(options: QueueWorkerOptions): Promise<Qu
   });
   const queue = new Queue(queueName, { connection });
   const active = new Map<string, Job>();
+  /** The sandboxed process of each running job (it reports its pid with its progress). */
+  const pids = new Map<string, number>();
   let finished = 0;
   const label = (job: Job) => `${job.id}${typeof job.data?.task?.id === "string" ? ` (${job.data.task.id})` : ""}`;
   worker.on("active", (job) => {
     active.set(job.id as string, job);
     say(`took ${label(job)}${job.attemptsMade > 0 || job.stalledCounter > 0 ? ` (attempt ${job.attemptsStarted})` : ""}\n`, "info");
+  });
+  worker.on("progress", (job, progress) => {
+    const pid = (progress as { pid?: unknown } | null)?.pid;
+    if (typeof pid === "number") pids.set(job.id as string, pid);
   });
   worker.on("completed", (job, value: { status?: string } | undefined) => {
     active.delete(job.id as string);
@@ -120,6 +126,17 @@ export async function createQueueWorker(options: QueueWorkerOptions): Promise<Qu
     if (force) {
       // Back to the queue at once rather than after the lock expires.
       await Promise.all([...active.values()].map((job) => job.moveToWait(job.token).catch(() => 0)));
+      // Their processes stop now rather than at the end of the run.
+      for (const id of active.keys()) {
+        const pid = pids.get(id);
+        if (pid !== undefined) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // Already gone.
+          }
+        }
+      }
       active.clear();
     }
     await worker.close(force);

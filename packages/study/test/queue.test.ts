@@ -255,6 +255,55 @@ describe.skipIf(missing !== null)("a study through a BullMQ queue on redis-serve
     );
   });
 
+  it("Ctrl-C lets the running run finish; a second Ctrl-C puts it back on the queue at once", async () => {
+    const queue = new Queue(DEFAULT_QUEUE_NAME, { connection: quiet(new Redis(redis.url, { maxRetriesPerRequest: null })) });
+    try {
+      const def = { ...slow, seeds: [7] };
+      // Once: the worker stops taking runs, finishes this one and exits.
+      const stop = new AbortController();
+      const patient = startWorker(redis.url, "patient", 1);
+      const first = queueStudy(redis.url, join(tmp, "ctrl-c-1"), def, { signal: stop.signal });
+      const [, jobId] = (await patient.waitFor(/took (run-[0-9a-f]+)/)) as unknown as [string, string];
+      patient.proc.kill("SIGINT");
+      expect(await patient.exited).toBe(0);
+      expect(patient.text()).toMatch(/stopped after 1 job/);
+      expect(await queue.getJobState(jobId)).toBe("completed");
+      stop.abort();
+      await first;
+      // Twice: the run goes back to waiting, well before its lock (2 s) would expire.
+      const def2 = { ...slow, seeds: [8] };
+      const stop2 = new AbortController();
+      const hasty = startWorker(redis.url, "hasty", 1);
+      const second = queueStudy(redis.url, join(tmp, "ctrl-c-2"), def2, { signal: stop2.signal });
+      const [, jobId2] = (await hasty.waitFor(/took (run-[0-9a-f]+)/)) as unknown as [string, string];
+      hasty.proc.kill("SIGINT");
+      await new Promise((r) => setTimeout(r, 100));
+      const sentAt = Date.now();
+      hasty.proc.kill("SIGINT");
+      const states: string[] = [];
+      await until(
+        "the run back on the queue",
+        async () => {
+          states.push(await queue.getJobState(jobId2));
+          return states.at(-1) === "waiting";
+        },
+        10_000,
+      ).catch((e: Error) => {
+        throw new Error(`${e.message} (states: ${[...new Set(states)].join(", ")}; worker: ${hasty.text()})`);
+      });
+      const backAfter = Date.now() - sentAt;
+      expect(backAfter).toBeLessThan(2000);
+      expect(await hasty.exited).toBe(0);
+      const exitedAfter = Date.now() - sentAt;
+      stop2.abort();
+      await second;
+      console.log(`Ctrl-C twice: the run was back on the queue ${backAfter} ms after the second SIGINT, the worker gone after ${exitedAfter} ms`);
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+    }
+  });
+
   it("a run that fails every time is retried 3 times with backoff, then recorded as crashed with its error", async () => {
     const dir = join(tmp, "failing");
     const worker = startWorker(redis.url, "careful", 1, "--exit-when-idle");
