@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -95,6 +95,7 @@ for (const w of workerCounts) {
       })
       .catch(() => {});
   }, 1000);
+  const loadBefore = loadavg()[0];
   const started = performance.now();
   const outcome = await runStudy(def, {
     dir,
@@ -138,6 +139,8 @@ for (const w of workerCounts) {
     redisUsedPeakMiB: Number(mib(mem.peak)),
     redisRssPeakMiB: Number(mib(Math.max(redisPeak, mem.rss))),
     recordedOnce: once && strays === 0,
+    // The machine's 1-minute load average before and after (other users' work included).
+    load: [Number(loadBefore.toFixed(1)), Number(loadavg()[0].toFixed(1))],
   };
   results.push(row);
   console.error(JSON.stringify(row));
@@ -150,11 +153,11 @@ redisProc.kill("SIGTERM");
 rmSync(root, { recursive: true, force: true });
 
 console.log(`${runs} runs of 784-16-10, 100 training digits, 1 epoch; ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}\n`);
-console.log("| workers | runs | wall s | runs/s | overhead median ms | overhead p99 ms | coordinator RSS peak MiB | Redis used_memory_peak MiB | Redis RSS peak MiB | every run recorded once |");
-console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+console.log("| workers | runs | wall s | runs/s | overhead median ms | overhead p99 ms | coordinator RSS peak MiB | Redis used_memory_peak MiB | Redis RSS peak MiB | every run recorded once | load before, after |");
+console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of results) {
   console.log(
-    `| ${r.workers} | ${r.runs} | ${r.seconds.toFixed(1)} | ${r.runsPerSecond.toFixed(2)} | ${r.overheadMedianMs} | ${r.overheadP99Ms} | ${r.coordinatorRssPeakMiB} | ${r.redisUsedPeakMiB} | ${r.redisRssPeakMiB} | ${r.recordedOnce ? "yes" : "NO"} |`,
+    `| ${r.workers} | ${r.runs} | ${r.seconds.toFixed(1)} | ${r.runsPerSecond.toFixed(2)} | ${r.overheadMedianMs} | ${r.overheadP99Ms} | ${r.coordinatorRssPeakMiB} | ${r.redisUsedPeakMiB} | ${r.redisRssPeakMiB} | ${r.recordedOnce ? "yes" : "NO"} | ${r.load.join(", ")} |`,
   );
 }
 if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
