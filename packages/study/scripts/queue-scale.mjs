@@ -7,7 +7,10 @@
 // a run's end on a worker and its run folder in place), the coordinator's peak RSS and
 // Redis's peak memory (INFO memory), and a check that every run was recorded once.
 //
-//   node packages/study/scripts/queue-scale.mjs [--runs 1000] [--workers 1,2,4] [--json FILE]
+//   node packages/study/scripts/queue-scale.mjs [--runs 1000] [--workers 1,2,4] [--keep-results S] [--json FILE]
+//
+// --keep-results: how long the coordinator leaves a collected run's files in Redis
+// (keepResultsSeconds; default 300 as hts study does, 0: deleted at once).
 //
 // Needs redis-server on the PATH and a build (npx -y pnpm@12.4.2 build).
 import { spawn } from "node:child_process";
@@ -23,9 +26,10 @@ import { createQueueExecutor, DEFAULT_QUEUE_NAME, PRESETS, runStudy } from "../d
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, "..", "..", "..", "apps", "cli", "dist", "main.js");
-const { values } = parseArgs({ options: { runs: { type: "string", default: "1000" }, workers: { type: "string", default: "1,2,4" }, json: { type: "string" } } });
+const { values } = parseArgs({ options: { runs: { type: "string", default: "1000" }, workers: { type: "string", default: "1,2,4" }, "keep-results": { type: "string", default: "300" }, json: { type: "string" } } });
 const runs = Number(values.runs);
 const workerCounts = values.workers.split(",").map(Number);
+const keepResultsSeconds = Number(values["keep-results"]);
 if (!Number.isSafeInteger(runs) || runs < 1 || workerCounts.some((w) => !Number.isSafeInteger(w) || w < 1)) {
   console.error(`usage: queue-scale.mjs --runs N --workers 1,2,4 (got --runs ${values.runs} --workers ${values.workers})`);
   process.exit(2);
@@ -99,7 +103,7 @@ for (const w of workerCounts) {
   const started = performance.now();
   const outcome = await runStudy(def, {
     dir,
-    executor: createQueueExecutor({ url, dir, messagePrefix: "hts train: " }),
+    executor: createQueueExecutor({ url, dir, messagePrefix: "hts train: ", keepResultsSeconds }),
     messagePrefix: "hts train: ",
     onEvent: (id, e) => {
       if (e.kind !== "end") return;
@@ -152,7 +156,7 @@ admin.disconnect();
 redisProc.kill("SIGTERM");
 rmSync(root, { recursive: true, force: true });
 
-console.log(`${runs} runs of 784-16-10, 100 training digits, 1 epoch; ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}\n`);
+console.log(`${runs} runs of 784-16-10, 100 training digits, 1 epoch; results kept ${keepResultsSeconds} s; ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}\n`);
 console.log("| workers | runs | wall s | runs/s | overhead median ms | overhead p99 ms | coordinator RSS peak MiB | Redis used_memory_peak MiB | Redis RSS peak MiB | every run recorded once | load before, after |");
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of results) {
