@@ -241,7 +241,10 @@ export function openStudyFolder(def: StudyDefinition, dir: string, reconfigure: 
   } else if (existsSync(dir) && readdirSync(dir).some((e) => !(shard && (SHARD_LOCK.test(e) || e === "runs" || e.startsWith(".study.json.tmp-"))))) {
     // Shards that start together may find each other's locks and runs before study.json,
     // or study.json written by another one since the check above: then check that.
-    if (shard && existsSync(recordFile)) return openStudyFolder(def, dir, reconfigure, shard);
+    if (shard && existsSync(recordFile)) {
+      openStudyFolder(def, dir, reconfigure, shard);
+      return;
+    }
     refuse("dir", dir, "an empty or new folder", `${dir} holds files but no study.json; choose an empty or new folder`);
   }
 }
