@@ -26,7 +26,7 @@ a worker that dies leaves its runs to the others (they go back on the queue with
 Ctrl-C stops taking runs and lets the running ones finish; a second Ctrl-C puts them back
 on the queue at once.`;
 
-const FOOTER = "Exit codes: 0 stopped (idle with --exit-when-idle, or after Ctrl-C), 1 an error (e.g. Redis unreachable at the start), 2 a bad command line, 130 stopped by a second Ctrl-C.\n";
+const FOOTER = "Exit codes: 0 stopped (idle with --exit-when-idle, or after Ctrl-C), 1 an error, 2 a bad command line, 130 stopped by a second Ctrl-C.\n";
 
 /** `hts worker`. */
 export async function workerCommand(argv: readonly string[], io: Io): Promise<number> {
