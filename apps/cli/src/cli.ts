@@ -5,6 +5,7 @@ import { sampleCommand } from "./sample.js";
 import { studyCommand } from "./study.js";
 import { trainCommand } from "./train.js";
 import { UsageError } from "./usage-error.js";
+import { workerCommand } from "./worker.js";
 
 const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Promise<number>>> = {
   train: trainCommand,
@@ -12,6 +13,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: Io) => Pro
   sample: sampleCommand,
   study: studyCommand,
   "check-gradient": checkGradientCommand,
+  worker: workerCommand,
 };
 
 const HELP = `Usage: hts <command> [options]
@@ -24,6 +26,7 @@ Commands:
   sample   Draw per-neuron dt vectors from a distribution and summarise them.
   study    Compare dt distributions over seeds: a grid of training runs, tables and charts.
   check-gradient  Check the EP estimate against finite differences and BPTT (float64, small network).
+  worker   Run the training runs of hts study --queue (Redis), on any machine.
 
 Run hts <command> --help for the options of a command.
 Exit codes: 0 success, 1 error, 2 bad command line, 3 training diverged.

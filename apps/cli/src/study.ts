@@ -1,7 +1,12 @@
+import { chmodSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   canonicalDefinition,
+  checkQueueUrl,
+  createQueueExecutor,
+  formatQueueProgress,
   PRESET_NAMES,
   PRESETS,
   type PresetName,
@@ -10,11 +15,17 @@ import {
   parseSeeds,
   parseSetFlag,
   parseStudyFile,
+  parseShard,
   parseVaryFlag,
+  planStudy,
+  redactQueueUrl,
   runStudy,
+  type Shard,
+  sbatchScript,
   StudyError,
   type StudyDefinition,
   summaryMarkdown,
+  writeFileAtomic,
 } from "@hts/study/node";
 import { formatHelp, type OptionTable, parseCommand, str } from "./args.js";
 import { type Io, readJsonOption } from "./io.js";
@@ -50,6 +61,17 @@ const STUDY_OPTIONS: OptionTable = {
     help: "Let --out hold a study with another configuration: its finished runs whose hts train arguments are unchanged are kept, every other run folder is deleted.",
   },
   json: { type: "boolean", help: "Print one JSON summary line on stdout at the end (progress goes to stderr)." },
+  queue: {
+    type: "string",
+    value: "URL",
+    help: "Put the runs on the BullMQ queue in the Redis at URL (redis://[:password@]HOST:PORT[/DB], rediss:// for TLS) instead of running them here: hts worker --queue URL runs them, on any machine. This process waits, shows the progress and writes the study folder as a local study does; --jobs is unused.",
+  },
+  shard: {
+    type: "string",
+    value: "I/N",
+    help: "Run share I of N of the grid here (run k of the plan belongs to share k mod N + 1), into the same --out as the other shares, which may run at the same time (a shared file system); no summaries: hts study without --shard writes them once every share is finished.",
+  },
+  sbatch: { type: "string", value: "FILE", help: "Write a Slurm array job script to FILE whose task I runs --shard I/N of this study (one task per run; edit --array for fewer), and exit." },
 };
 
 const SUMMARY = `Compare dt distributions over seeds: every distribution (times every --vary combination) is
@@ -64,7 +86,7 @@ const FOOTER = `Exit codes: 0 every run finished (diverged runs count as finishe
 study file, or --out holds a study with another configuration, 130 interrupted.`;
 
 /** Pulls every `--set X` / `--set=X` and `--vary X` out of argv (parseArgs takes each option once). */
-function extractRepeated(argv: readonly string[], name: string): { values: string[]; rest: string[] } {
+export function extractRepeated(argv: readonly string[], name: string): { values: string[]; rest: string[] } {
   const values: string[] = [];
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -86,6 +108,12 @@ interface Resolved {
   readonly jobs: number;
   readonly reconfigure: boolean;
   readonly json: boolean;
+  readonly queue: string | null;
+  readonly shard: Shard | null;
+  readonly sbatch: string | null;
+  /** The command line without --sbatch and --out (for the sbatch script). */
+  readonly argv: readonly string[];
+  readonly jobsGiven: boolean;
 }
 
 /** Preset, then study file, then flags. */
@@ -145,7 +173,46 @@ function resolveStudy(argv: readonly string[], io: Io): Resolved | null {
   const jobs = flagOr("jobs", (v) => parsePositiveInt(v, flag("jobs"), 1024), file.jobs ?? availableParallelism());
   const name = presetFlag ?? (studyPath !== undefined ? basename(studyPath).replace(/\.json$/i, "") : preset);
   const out = resolve(str(a, "out") ?? join("studies", name));
-  return { definition, out, jobs, reconfigure: a.reconfigure as boolean, json: a.json as boolean };
+  const queue = str(a, "queue") ?? null;
+  if (queue !== null) checkQueueUrl(queue, "--queue");
+  const shardText = str(a, "shard");
+  const shard = shardText === undefined ? null : parseShard(shardText, "--shard");
+  const sbatch = str(a, "sbatch") ?? null;
+  if (queue !== null && shard !== null) throw new UsageError("shard", "--shard: not with --queue (the queue shares the runs among its workers by itself)");
+  if (sbatch !== null && (queue !== null || shard !== null)) throw new UsageError("sbatch", `--sbatch: not with ${queue !== null ? "--queue" : "--shard"} (the script gives every task its own --shard)`);
+  if (sbatch === "") throw new UsageError("sbatch", '--sbatch: expected a file name, got ""');
+  const jobsGiven = str(a, "jobs") !== undefined || file.jobs !== undefined;
+  return { definition, out, jobs, reconfigure: a.reconfigure as boolean, json: a.json as boolean, queue, shard, sbatch, argv: withoutOptions(argv, ["sbatch", "out"]), jobsGiven };
+}
+
+/** argv without the given options and their values (`--name V` or `--name=V`). */
+function withoutOptions(argv: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const name = names.find((n) => a === `--${n}` || a.startsWith(`--${n}=`));
+    if (name === undefined) out.push(a);
+    else if (a === `--${name}`) i++;
+  }
+  return out;
+}
+
+/** `hts study --sbatch FILE`: the Slurm array script. */
+function writeSbatch(r: Resolved, io: Io): number {
+  const file = resolve(r.sbatch as string);
+  const tasks = planStudy(r.definition, { flagPrefix: "hts train: " }).length;
+  const main = join(dirname(fileURLToPath(import.meta.url)), "main.js");
+  const name = `hts-study-${basename(r.out)}`.replace(/[^A-Za-z0-9._-]+/g, "_");
+  const script = sbatchScript({ hts: `node ${main}`, args: [...r.argv, "--out", r.out], tasks, name, jobsFromSlurm: !r.jobsGiven });
+  try {
+    writeFileAtomic(file, script);
+    chmodSync(file, 0o755);
+  } catch (e) {
+    throw new UsageError("sbatch", `--sbatch: cannot write ${file}: ${(e as Error).message}`);
+  }
+  io.out(`${file}: a Slurm array job of ${tasks} task(s), task I runs hts study --shard I/${tasks} into ${r.out}\n`);
+  io.out(`submit it with: jobid=$(sbatch --parsable ${file}); then summarise with: sbatch --dependency=afterok:$jobid --wrap "node ${main} study ${[...r.argv, "--out", r.out].join(" ")}"\n`);
+  return 0;
 }
 
 /** `hts study`. */
@@ -157,7 +224,8 @@ export async function studyCommand(argv: readonly string[], io: Io): Promise<num
     throw usage(e);
   }
   if (!resolved) return 0;
-  const { definition: def, out: dir, jobs, reconfigure, json } = resolved;
+  if (resolved.sbatch !== null) return writeSbatch(resolved, io);
+  const { definition: def, out: dir, jobs, reconfigure, json, queue, shard } = resolved;
   const started = performance.now();
   const abort = new AbortController();
   let interrupted: NodeJS.Signals | null = null;
@@ -171,10 +239,23 @@ export async function studyCommand(argv: readonly string[], io: Io): Promise<num
   process.on("SIGTERM", onTerm);
   let outcome: Awaited<ReturnType<typeof runStudy>>;
   try {
+    if (queue !== null) io.err(`hts study: the runs go to queue hts-runs at ${redactQueueUrl(queue)}; start workers with: hts worker --queue URL\n`);
     outcome = await runStudy(def, {
       dir,
       jobs,
       reconfigure,
+      ...(shard !== null ? { shard } : {}),
+      ...(queue !== null
+        ? {
+            executor: createQueueExecutor({
+              url: queue,
+              dir,
+              messagePrefix: "hts train: ",
+              progressIntervalMs: io.isTTY ? 2000 : 5000,
+              onProgress: (p) => io.err(`hts study: queue: ${formatQueueProgress(p)}\n`),
+            }),
+          }
+        : {}),
       signal: abort.signal,
       resolveFrom: import.meta.dirname,
       messagePrefix: "hts train: ",
@@ -194,6 +275,13 @@ export async function studyCommand(argv: readonly string[], io: Io): Promise<num
   if (outcome.refused !== null) throw new UsageError("set", `a run was refused by hts train, so the study stopped: ${outcome.refused}`);
   const { rows, crashed, ranNow, skipped } = outcome;
   const seconds = (performance.now() - started) / 1000;
+  if (shard !== null) {
+    const share = outcome.share?.length ?? 0;
+    if (json) io.out(`${JSON.stringify({ status: crashed > 0 ? "crashed" : "ok", out: dir, shard: `${shard.index}/${shard.count}`, runs: share, ranNow, skipped, crashed, seconds })}\n`);
+    else io.out(`shard ${shard.index}/${shard.count}: ${share} run(s) in ${dir}/runs (${ranNow} run now, ${skipped} already finished, ${crashed} crashed); hts study without --shard writes the summaries once every share is finished\n`);
+    io.err(`hts study: shard ${shard.index}/${shard.count} done in ${seconds.toFixed(1)}s\n`);
+    return crashed > 0 ? 1 : 0;
+  }
   if (json) {
     io.out(`${JSON.stringify({ status: crashed > 0 ? "crashed" : "ok", out: dir, runs: outcome.plan.length, ranNow, skipped, crashed, seconds, rows })}\n`);
   } else {

@@ -43,7 +43,7 @@ async function helpDefaults(command: string): Promise<{ options: string[]; defau
 
 const plain = (s: string) => s.replaceAll("`", "");
 
-describe.each([["eval"], ["sample"], ["check-gradient"], ["study"]])("the README's hts %s table", (command) => {
+describe.each([["eval"], ["sample"], ["check-gradient"], ["study"], ["worker"]])("the README's hts %s table", (command) => {
   it("lists every option of --help, with its default, and no other", async () => {
     const { options, defaults } = await helpDefaults(command);
     const train = (await helpDefaults("train")).defaults;

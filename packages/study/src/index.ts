@@ -22,6 +22,8 @@ export type { EpochMetrics, RunStatus, StudyRunResult, SummaryRow } from "./metr
 export { accuracyCurves, COLLAPSE_DROP, CSV_COLUMNS, collapsed, FAILED_MARGIN, failedToLearn, jitter, stabilityRows, summaryCsv, summaryMarkdown, summaryRows } from "./metrics.js";
 export type { BackendFactory, DistributionFactory, EnergyFactory } from "./registry.js";
 export { registerBackend, registerDistribution, registerEnergy, registeredNames, runBackend, runDistribution, runEnergy } from "./registry.js";
+export type { SbatchOptions, Shard } from "./shard.js";
+export { parseShard, sbatchScript, shareOf, shellQuote } from "./shard.js";
 export type { RunDtSpec, RunInputMode, RunSpec, RunSpecInput } from "./spec.js";
 export { createRunSpec, RUN_DEFAULTS, validateRunSpec } from "./spec.js";
 export type { PlannedRun, PresetName, Source, StudyConfig, StudyDefinition, StudyFile, TrainOptionKinds } from "./study-definition.js";

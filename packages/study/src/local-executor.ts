@@ -33,8 +33,8 @@ function workerScript(): string {
   throw new Error(`cannot find the run worker (worker.js) next to ${here} or in ../dist; build @hts/study first`);
 }
 
-/** run.json of a study run folder: how the run ended. */
-function runRecordJson(task: RunTask, run: ExecutedRun, exitCode: number | null, signal: string | null, message: string | null): Record<string, unknown> {
+/** @internal run.json of a study run folder: how the run ended. */
+export function runRecordJson(task: RunTask, run: ExecutedRun, exitCode: number | null, signal: string | null, message: string | null): Record<string, unknown> {
   const best = run.result?.bestTestAccuracy;
   return {
     format: "hts-study-run/1",

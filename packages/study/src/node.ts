@@ -1,6 +1,7 @@
 /**
  * Node-only entry of `@hts/study`: run folders on disk (atomic writes), data loaded by name,
- * resuming from a folder, the local executor (`jobs` child processes) and study folders. It
+ * resuming from a folder, the local executor (`jobs` child processes), the queue executor
+ * and worker (BullMQ on Redis, workers on any machine) and study folders. It
  * re-exports the whole platform-neutral root.
  *
  * @packageDocumentation
@@ -18,6 +19,9 @@ import { writeFileAtomic } from "./write-atomic.js";
 
 export * from "./index.js";
 export { createLocalExecutor, type LocalExecutorOptions } from "./local-executor.js";
+export { checkQueueUrl, DEFAULT_QUEUE_NAME, QUEUE_JOB_FORMAT, type QueueJobData, type QueueRunMeta, queueJobSchema, redactQueueUrl, resultKey, runJobId } from "./queue.js";
+export { createQueueExecutor, formatQueueProgress, type QueueExecutorOptions, type QueueProgress } from "./queue-executor.js";
+export { createQueueWorker, type QueueWorker, type QueueWorkerOptions } from "./queue-worker.js";
 export {
   countFinished,
   openStudyFolder,

@@ -1,11 +1,13 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { hostname } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import { accuracySpec, drawDtHistogram, dtHistogramSpec, renderSvg, stabilitySpec } from "./charts.js";
 import { refuse, StudyError } from "./errors.js";
 import type { Executor, ExecutorEvent } from "./executor.js";
 import { createLocalExecutor } from "./local-executor.js";
 import { accuracyCurves, type EpochMetrics, type RunStatus, type StudyRunResult, type SummaryRow, stabilityRows, summaryCsv, summaryMarkdown, summaryRows } from "./metrics.js";
 import { runDistribution } from "./registry.js";
+import { type Shard, shareOf } from "./shard.js";
 import { canonicalDefinition, type PlannedRun, planStudy, type StudyConfig, type StudyDefinition, studyConfigs } from "./study-definition.js";
 import { writeFileAtomic } from "./write-atomic.js";
 
@@ -73,8 +75,26 @@ function finishedRecord(studyDir: string, run: PlannedRun): StudyRunRecord | nul
 /** Temporary run folders are named `.seed-<s>.tmp-<pid>-<random>` next to their final place. */
 const TMP = /^\.seed-\d+\.tmp-/;
 
-/** Removes the temporary folders that a killed study left behind under runs/. */
-export function removeStaleTemporaries(studyDir: string): number {
+/**
+ * Removes the temporary folders that a killed study left behind under runs/; with `only`,
+ * those of these run folders alone (`runs/<config>/seed-<s>`), as a shard does: the
+ * temporaries of other shares may belong to shards still running.
+ */
+export function removeStaleTemporaries(studyDir: string, only?: readonly string[]): number {
+  if (only) {
+    let removed = 0;
+    for (const folder of only) {
+      const parent = join(studyDir, dirname(folder));
+      if (!existsSync(parent)) continue;
+      for (const entry of readdirSync(parent)) {
+        if (entry.startsWith(`.${basename(folder)}.tmp-`)) {
+          rmSync(join(parent, entry), { recursive: true, force: true });
+          removed++;
+        }
+      }
+    }
+    return removed;
+  }
   const runs = join(studyDir, "runs");
   if (!existsSync(runs)) return 0;
   let removed = 0;
@@ -121,28 +141,64 @@ function pruneOtherRuns(dir: string, plan: readonly PlannedRun[]): number {
   return removed;
 }
 
-/** Takes study.lock (pid inside); a lock left by a process that no longer runs is taken over. */
-function lock(dir: string): () => void {
-  const file = join(dir, "study.lock");
+/** The lock file of a shard: `study.shard-<I>-of-<N>.lock`. */
+const SHARD_LOCK = /^study\.shard-\d+-of-\d+\.lock$/;
+
+/**
+ * The process that holds a lock file (`<pid> <host>`, or `<pid>` alone as older studies
+ * wrote it) if it runs on this machine; null when it does not run, or runs elsewhere.
+ */
+function liveHolder(file: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").trim();
+  } catch {
+    return null;
+  }
+  const [pidText, host] = text.split(/\s+/);
+  const pid = Number(pidText);
+  if (host !== undefined && host !== hostname()) return null;
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM" ? pid : null;
+  }
+}
+
+/**
+ * Takes the lock file `name` in `dir` (`<pid> <host>` inside); a lock left by a process
+ * that no longer runs on this machine is taken over. A whole study takes study.lock and
+ * refuses while a shard of this machine works in the folder; a shard takes
+ * study.shard-<I>-of-<N>.lock and refuses while a whole study does (shards of different
+ * shares share the folder: each writes only its own run folders).
+ */
+function lock(dir: string, name = "study.lock"): () => void {
+  const file = join(dir, name);
+  const busy = (pid: number, what: string) =>
+    new StudyError("HTS_STUDY_STATE", `${what} (process ${pid}) is running in ${dir}; wait for it, or stop it first`, { parameter: "dir", value: dir, expected: "a study folder no other process works in" });
+  const whole = name === "study.lock";
+  if (!whole) {
+    const pid = liveHolder(join(dir, "study.lock"));
+    if (pid !== null) throw busy(pid, "a whole study");
+  } else {
+    for (const entry of existsSync(dir) ? readdirSync(dir) : []) {
+      if (!SHARD_LOCK.test(entry)) continue;
+      const pid = liveHolder(join(dir, entry));
+      if (pid !== null) throw busy(pid, `shard ${entry.replace(/^study\.shard-(\d+)-of-(\d+)\.lock$/, "$1/$2")}`);
+    }
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, "wx");
-      writeSync(fd, `${process.pid}\n`);
+      writeSync(fd, `${process.pid} ${hostname()}\n`);
       closeSync(fd);
       return () => rmSync(file, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const pid = Number(readFileSync(file, "utf8").trim());
-      let alive = false;
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid) {
-        try {
-          process.kill(pid, 0);
-          alive = true;
-        } catch (err) {
-          alive = (err as NodeJS.ErrnoException).code === "EPERM";
-        }
-      }
-      if (alive) throw new StudyError("HTS_STUDY_STATE", `another study (process ${pid}) is running in ${dir}; wait for it, or stop it first`, { parameter: "dir", value: dir, expected: "a study folder no other process works in" });
+      const pid = liveHolder(file);
+      if (pid !== null) throw busy(pid, whole ? "another study" : `another process of shard ${name.replace(/^study\.shard-(\d+)-of-(\d+)\.lock$/, "$1/$2")}`);
       rmSync(file, { force: true });
     }
   }
@@ -161,7 +217,7 @@ function firstDifference(a: StudyDefinition, b: StudyDefinition): string {
  * Checks that `dir` is new, empty, or holds a study of the same definition (or, with
  * `reconfigure`, any study); else a `StudyError` with parameter `dir`.
  */
-export function openStudyFolder(def: StudyDefinition, dir: string, reconfigure: boolean): void {
+export function openStudyFolder(def: StudyDefinition, dir: string, reconfigure: boolean, shard = false): void {
   const recordFile = join(dir, "study.json");
   if (existsSync(recordFile)) {
     let earlier: StudyRecord;
@@ -182,7 +238,13 @@ export function openStudyFolder(def: StudyDefinition, dir: string, reconfigure: 
         );
       }
     }
-  } else if (existsSync(dir) && readdirSync(dir).length > 0) {
+  } else if (existsSync(dir) && readdirSync(dir).some((e) => !(shard && (SHARD_LOCK.test(e) || e === "runs" || e.startsWith(".study.json.tmp-"))))) {
+    // Shards that start together may find each other's locks and runs before study.json,
+    // or study.json written by another one since the check above: then check that.
+    if (shard && existsSync(recordFile)) {
+      openStudyFolder(def, dir, reconfigure, shard);
+      return;
+    }
     refuse("dir", dir, "an empty or new folder", `${dir} holds files but no study.json; choose an empty or new folder`);
   }
 }
@@ -204,6 +266,13 @@ export interface RunStudyOptions {
   /** Progress lines: `status` (the plan, deleted folders) and `run` (each finished run, `[k/n] ...`). */
   readonly onLog?: (line: string, kind: "status" | "run") => void;
   readonly onEvent?: (id: string, event: ExecutorEvent) => void;
+  /**
+   * Run share `index` of `count` of the plan alone ({@link shareOf}), in the same folder as
+   * the other shares, which may run at the same time (on other machines, with a shared
+   * file system): no summaries are written (run the whole study once every share is
+   * finished: it only summarises), and `reconfigure` is refused.
+   */
+  readonly shard?: Shard;
 }
 
 /** How a study ended. */
@@ -217,6 +286,8 @@ export interface StudyOutcome {
   readonly rows: readonly SummaryRow[];
   /** A task refused before training (a bad setting), which stopped the study: `folder: message`. */
   readonly refused: string | null;
+  /** With {@link RunStudyOptions.shard}: the runs of the share (`plan` is the whole study's). */
+  readonly share?: readonly PlannedRun[];
 }
 
 const HISTOGRAM_DRAWS = 100_000;
@@ -250,11 +321,14 @@ export async function runStudy(def: StudyDefinition, options: RunStudyOptions): 
   const say = options.onLog ?? (() => {});
   const plan = planStudy(def, { flagPrefix: options.messagePrefix ?? "" });
   const configs = studyConfigs(def);
-  openStudyFolder(def, dir, options.reconfigure ?? false);
+  const shard = options.shard;
+  if (shard && options.reconfigure) refuse("reconfigure", true, "no --reconfigure with a shard", "a shard cannot reconfigure the study (it would delete the runs of other shares); reconfigure it without --shard");
+  const share = shard ? shareOf(plan, shard) : plan;
+  openStudyFolder(def, dir, options.reconfigure ?? false, shard !== undefined);
   mkdirSync(dir, { recursive: true });
-  const unlock = lock(dir);
+  const unlock = lock(dir, shard ? `study.shard-${shard.index}-of-${shard.count}.lock` : "study.lock");
   try {
-    removeStaleTemporaries(dir);
+    removeStaleTemporaries(dir, shard ? share.map((p) => p.folder) : undefined);
     if (options.reconfigure) {
       const removed = pruneOtherRuns(dir, plan);
       if (removed > 0) say(`--reconfigure: deleted ${removed} run folder(s) that are not part of this configuration\n`, "status");
@@ -266,11 +340,12 @@ export async function runStudy(def: StudyDefinition, options: RunStudyOptions): 
       createdAt: new Date().toISOString(),
     };
     writeFileAtomic(join(dir, "study.json"), `${JSON.stringify(record, null, 2)}\n`);
-    const pending = plan.filter((run) => finishedRecord(dir, run) === null);
-    const skipped = plan.length - pending.length;
+    const pending = share.filter((run) => finishedRecord(dir, run) === null);
+    const skipped = share.length - pending.length;
     const jobs = options.jobs ?? 1;
     say(
       `${configs.length} configuration(s) x ${def.seeds.length} seed(s) = ${plan.length} run(s) in ${dir}` +
+        `${shard ? `; shard ${shard.index}/${shard.count}: ${share.length} of them` : ""}` +
         `${skipped > 0 ? `; ${skipped} already finished, ${pending.length} to run` : ""}${pending.length > 0 ? `; ${Math.min(jobs, pending.length)} at a time` : ""}\n`,
       "status",
     );
@@ -305,7 +380,7 @@ export async function runStudy(def: StudyDefinition, options: RunStudyOptions): 
             } else if (e.run.status !== "cancelled") {
               finishedNow++;
               const rec = readRunRecord(join(dir, p.folder));
-              if (rec) say(`[${skipped + finishedNow}/${plan.length}] ${describeRun(rec)}\n`, "run");
+              if (rec) say(`[${skipped + finishedNow}/${share.length}] ${describeRun(rec)}\n`, "run");
             }
           },
         },
@@ -313,8 +388,14 @@ export async function runStudy(def: StudyDefinition, options: RunStudyOptions): 
     } finally {
       options.signal?.removeEventListener("abort", onOuter);
     }
-    if (options.signal?.aborted) return { status: "cancelled", plan, configs, ranNow: finishedNow, skipped, crashed: 0, rows: [], refused };
-    if (refused !== null) return { status: "crashed", plan, configs, ranNow: finishedNow, skipped, crashed: 0, rows: [], refused };
+    const shareField = shard ? { share } : {};
+    if (options.signal?.aborted) return { status: "cancelled", plan, configs, ranNow: finishedNow, skipped, crashed: 0, rows: [], refused, ...shareField };
+    if (refused !== null) return { status: "crashed", plan, configs, ranNow: finishedNow, skipped, crashed: 0, rows: [], refused, ...shareField };
+    if (shard) {
+      // The summaries are the whole study's: written by a run without --shard.
+      const crashed = share.filter((run) => readRunRecord(join(dir, run.folder))?.status === "crashed").length;
+      return { status: crashed > 0 ? "crashed" : "ok", plan, configs, ranNow: finishedNow, skipped, crashed, rows: [], refused: null, share };
+    }
 
     const summaryRuns: StudyRunResult[] = [];
     const runs: (StudyRunRecord & { folder: string })[] = [];
