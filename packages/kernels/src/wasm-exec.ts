@@ -106,11 +106,27 @@ export function product(
  * operations on one block, then the next. `list` is a scratch of listBytes(block, k) bytes
  * for the largest k of a queued product.
  */
-export function runOps(K: ExecKernels, q: Float64Array, count: number, to: number, block: number, list: number, ctrl: Int32Array | null = null): void {
+export function runOps(K: ExecKernels, q: Float64Array, count: number, to: number, block: number, list: number, ctrl: Int32Array | null = null, tag = 0): void {
   // With `ctrl` (threads sharing the round), blocks are taken in turn from a shared counter,
-  // so that a thread slowed down by anything else takes fewer of them.
-  const next = (r0: number) => (ctrl === null ? r0 + block : Atomics.add(ctrl, CTRL_NEXT, 1) * block);
-  for (let r0 = ctrl === null ? 0 : next(0); r0 < to; r0 = next(r0)) {
+  // so that a thread slowed down by anything else takes fewer of them. The counter carries
+  // the round's tag (CTRL_NEXT): a thread that arrives after its round has moved on takes
+  // nothing, and every block taken is counted done (CTRL_DONE) when it is.
+  const blocks = Math.ceil(to / block);
+  const take = (): number => {
+    const c = ctrl as Int32Array;
+    for (;;) {
+      const v = Atomics.load(c, CTRL_NEXT);
+      const b = v & NEXT_INDEX;
+      if (v >>> NEXT_TAG_SHIFT !== tag || b >= blocks) return to;
+      if (Atomics.compareExchange(c, CTRL_NEXT, v, v + 1) === v) return b * block;
+    }
+  };
+  const done = (): void => {
+    const c = ctrl as Int32Array;
+    if (Atomics.add(c, CTRL_DONE, 1) + 1 === blocks) Atomics.notify(c, CTRL_DONE);
+  };
+  let r0 = ctrl === null ? 0 : take();
+  while (r0 < to) {
     const rows = Math.min(block, to - r0);
     for (let i = 0, o = 0; i < count; i++, o += OP_SLOTS) {
       const cols = q[o + 1] as number;
@@ -211,25 +227,36 @@ export function runOps(K: ExecKernels, q: Float64Array, count: number, to: numbe
           K.softmax((q[o + 2] as number) + off, (q[o + 3] as number) + off, rows, cols);
       }
     }
+    if (ctrl === null) r0 += block;
+    else {
+      done();
+      r0 = take();
+    }
   }
 }
 
 /**
  * Layout of the control block in shared memory (Int32 slots): the generation (bumped to
  * start a round), the operation count (-1: stop), the rows of the round, the block size,
- * the number of workers still running, a failure flag, the counter of blocks taken, and
- * per worker w its list scratch at CTRL_LISTS + w.
+ * the number of blocks done, a failure flag, the counter of blocks taken (with the round's
+ * tag), and per worker w its list scratch at CTRL_LISTS + w.
  */
 export const CTRL_GENERATION = 0;
 export const CTRL_COUNT = 1;
 /** Rows of the round (threads take blocks of them in turn). */
 export const CTRL_ROWS = 2;
 export const CTRL_BLOCK = 3;
-export const CTRL_RUNNING = 4;
+/** Blocks of the round done (the round ends when all are: a thread that never arrived holds nothing up). */
+export const CTRL_DONE = 4;
 /** Set by a worker whose share failed. */
 export const CTRL_FAILED = 5;
-/** The next block of rows to take (an index, bumped atomically). */
+/** The next block of rows to take: the round's tag above NEXT_TAG_SHIFT, the block's index below (taken by compare-and-swap). */
 export const CTRL_NEXT = 6;
+export const NEXT_TAG_SHIFT = 16;
+/** The index bits of CTRL_NEXT: a round has at most this many blocks. */
+export const NEXT_INDEX = 0xffff;
+/** The tag of a round in CTRL_NEXT: its generation's low bits. */
+export const NEXT_TAG = 0x7fff;
 export const CTRL_LISTS = 8;
 export const CTRL_INTS = 64;
 /** Milliseconds a thread polls the control block before it sleeps in Atomics.wait. */

@@ -239,7 +239,7 @@ export class OpQueue {
     if (threads > 1 && crew !== null) {
       const lists: number[] = [];
       for (let t = 0; t < threads; t++) lists.push(this.list(t, need));
-      crew.round(count, R, block, threads, lists, (ctrl) => runOps(this.#k, this.q, count, R, block, lists[0] as number, ctrl));
+      crew.round(count, R, block, threads, lists, (ctrl, tag) => runOps(this.#k, this.q, count, R, block, lists[0] as number, ctrl, tag));
     } else {
       runOps(this.#k, this.q, count, R, block, this.list(0, need));
     }

@@ -17,10 +17,13 @@ import {
   CTRL_LISTS,
   CTRL_NEXT,
   CTRL_ROWS,
-  CTRL_RUNNING,
+  CTRL_DONE,
   DOT_N_MAX,
   DRIVE_DEAD,
   MAX_QUEUED,
+  NEXT_INDEX,
+  NEXT_TAG,
+  NEXT_TAG_SHIFT,
   OP_ACTIVATE,
   OP_AXPBY,
   OP_BROADCAST,
@@ -92,7 +95,7 @@ export class WorkerCrew {
    * `threads` threads (this one and threads - 1 workers, whose list scratch offsets are
    * `lists[1..]`); `local` runs this thread's part. Throws when a worker failed or stalled.
    */
-  round(count: number, rows: number, block: number, threads: number, lists: readonly number[], local: (ctrl: Int32Array) => void): void {
+  round(count: number, rows: number, block: number, threads: number, lists: readonly number[], local: (ctrl: Int32Array, tag: number) => void): void {
     if (this.#stalled) {
       throw new KernelError("HTS_BACKEND_UNAVAILABLE", `${this.#name}: a worker thread stopped earlier; make a new backend`, {
         parameter: "workers",
@@ -101,16 +104,22 @@ export class WorkerCrew {
       });
     }
     const ctrl = this.ctrl;
+    const blocks = Math.ceil(rows / block);
+    if (blocks > NEXT_INDEX) throw new KernelError("HTS_INVALID_ARGUMENT", `${this.#name}: a round of ${blocks} blocks is more than ${NEXT_INDEX}`, { parameter: "block", value: block, expected: `at least ${Math.ceil(rows / NEXT_INDEX)} rows` });
+    const generation = (Atomics.load(ctrl, CTRL_GENERATION) + 1) | 0;
+    const tag = generation & NEXT_TAG;
+    // The counter and the tally first: a thread still reading the previous round's settings
+    // then finds another round's tag and takes nothing.
+    Atomics.store(ctrl, CTRL_NEXT, tag << NEXT_TAG_SHIFT);
+    Atomics.store(ctrl, CTRL_DONE, 0);
     for (let t = 1; t < threads; t++) ctrl[CTRL_LISTS + t - 1] = lists[t] as number;
     ctrl[CTRL_COUNT] = count;
     ctrl[CTRL_ROWS] = rows;
     ctrl[CTRL_BLOCK] = block;
-    ctrl[CTRL_NEXT] = 0;
-    Atomics.store(ctrl, CTRL_RUNNING, threads - 1);
-    Atomics.add(ctrl, CTRL_GENERATION, 1);
+    Atomics.store(ctrl, CTRL_GENERATION, generation);
     Atomics.notify(ctrl, CTRL_GENERATION);
-    local(ctrl);
-    this.#await(threads - 1);
+    local(ctrl, tag);
+    this.#await(threads - 1, blocks);
     if (Atomics.load(ctrl, CTRL_FAILED) !== 0) {
       throw new KernelError("HTS_BACKEND_UNAVAILABLE", `${this.#name}: a worker thread failed while running its rows`, {
         parameter: "workers",
@@ -121,19 +130,21 @@ export class WorkerCrew {
   }
 
   /**
-   * Waits until the worker threads have finished the round: polls for a while, then sleeps
-   * in slices. A round in which no block is taken and no thread finishes for STALL_MS (a
-   * thread that died, say) is an error, and the backend refuses further work.
+   * Waits until every block of the round is done (this thread has taken its last, so only
+   * blocks that workers took are left; a worker that has not arrived holds nothing up):
+   * polls for a while, then sleeps in slices. A round in which no block is done for
+   * STALL_MS (a thread that died, say) is an error, and the backend refuses further work;
+   * so is a worker that failed.
    */
-  #await(workers: number): void {
+  #await(workers: number, blocks: number): void {
     const ctrl = this.ctrl;
     const start = performance.now();
     let mark = -1;
     let since = start;
-    for (let left = Atomics.load(ctrl, CTRL_RUNNING); left !== 0; left = Atomics.load(ctrl, CTRL_RUNNING)) {
+    for (let done = Atomics.load(ctrl, CTRL_DONE); done < blocks && Atomics.load(ctrl, CTRL_FAILED) === 0; done = Atomics.load(ctrl, CTRL_DONE)) {
       const now = performance.now();
       if (now - start < SPIN_MS) continue;
-      const progress = Atomics.load(ctrl, CTRL_NEXT) * (workers + 1) + left;
+      const progress = done;
       if (progress !== mark) {
         mark = progress;
         since = now;
@@ -145,7 +156,7 @@ export class WorkerCrew {
           expected: "worker threads that run",
         });
       }
-      Atomics.wait(ctrl, CTRL_RUNNING, left, WAIT_SLICE_MS);
+      Atomics.wait(ctrl, CTRL_DONE, done, WAIT_SLICE_MS);
     }
   }
 }
@@ -182,8 +193,11 @@ export function workerSource(): string {
     CTRL_ROWS,
     CTRL_NEXT,
     CTRL_BLOCK,
-    CTRL_RUNNING,
+    CTRL_DONE,
     CTRL_FAILED,
+    NEXT_TAG_SHIFT,
+    NEXT_INDEX,
+    NEXT_TAG,
     CTRL_LISTS,
     CTRL_INTS,
     SPIN_MS,
@@ -205,15 +219,24 @@ for (;;) {
   const until = performance.now() + SPIN_MS;
   while (Atomics.load(ctrl, CTRL_GENERATION) === generation && performance.now() < until);
   while (Atomics.load(ctrl, CTRL_GENERATION) === generation) Atomics.wait(ctrl, CTRL_GENERATION, generation, WAIT_SLICE_MS);
-  generation = Atomics.load(ctrl, CTRL_GENERATION);
-  const count = Atomics.load(ctrl, CTRL_COUNT);
+  // The round's settings, read until the generation is the same before and after (the
+  // backend's thread writes them before it bumps the generation); a round that has moved on
+  // meanwhile has another tag in the block counter, and nothing is taken from it.
+  let count, rows, block, list;
+  do {
+    generation = Atomics.load(ctrl, CTRL_GENERATION);
+    count = Atomics.load(ctrl, CTRL_COUNT);
+    rows = Atomics.load(ctrl, CTRL_ROWS);
+    block = Atomics.load(ctrl, CTRL_BLOCK);
+    list = Atomics.load(ctrl, CTRL_LISTS + index);
+  } while (Atomics.load(ctrl, CTRL_GENERATION) !== generation);
   if (count < 0) break;
   try {
-    runOps(K, q, count, ctrl[CTRL_ROWS], ctrl[CTRL_BLOCK], ctrl[CTRL_LISTS + index], ctrl);
+    runOps(K, q, count, rows, block, list, ctrl, generation & NEXT_TAG);
   } catch (e) {
     Atomics.store(ctrl, CTRL_FAILED, 1);
+    Atomics.notify(ctrl, CTRL_DONE);
   }
-  if (Atomics.sub(ctrl, CTRL_RUNNING, 1) === 1) Atomics.notify(ctrl, CTRL_RUNNING);
 }`,
   ].join("\n");
 }
