@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const main = join(root, "apps/cli/dist/main.js");
-const { loadEmbedded, writeIdx } = await import(join(root, "packages/datasets/dist/index.js"));
+const { loadEmbedded, writeIdx } = await import(join(root, "packages/datasets/dist/node.js"));
 const seedsArg = process.argv.indexOf("--seeds");
 const seeds = seedsArg > 0 ? process.argv[seedsArg + 1].split(",").map(Number) : [0];
 
