@@ -7,11 +7,14 @@
 //       one-sided bootstrap p-values, Holm within the folder's setting
 //   node scripts/study-stats.mjs --pool [--json] FOLDER... failures pooled over the folders
 //       (H2): one-sided Fisher exact test per distribution, Holm, the rate difference's interval
-// Bootstrap: 10,000 resamples of the seeds within each arm, independently, generator seeded
-// with 0; 95 % percentile intervals.
+// Bootstrap: 10,000 resamples of the seeds within each arm, independently, generator
+// createRng(0) of @hts/distributions; 95 % percentile intervals. After `pnpm build`.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const { createRng } = await import(join(root, "packages/distributions/dist/index.js"));
 const RESAMPLES = 10_000;
 const MARGIN = 0.5; // H3: points of mean accuracy
 const args = process.argv.slice(2);
@@ -23,16 +26,10 @@ if (folders.length === 0) {
   process.exit(2);
 }
 
-/** mulberry32: a small seeded generator, so that every interval can be reproduced. */
+/** The project's seeded generator (xoroshiro128+), so that every interval can be reproduced. */
 function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRng(seed);
+  return () => r.uniform();
 }
 const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
 const sd = (v) => {

@@ -279,10 +279,19 @@ class GpuJsBackend implements GpuBackend {
    * they are now, and it renders when `out` is first used (never, if `out` is overwritten first).
    */
   #deferElement(op: string, out: Matrix, body: string, params: string, args: readonly unknown[], form?: "broadcast" | ActivationKind): void {
+    this.#deferRun(out, args, (held) => this.#element(op, out.rows, out.cols, body, params, held), form);
+  }
+
+  /**
+   * Defers `run` on `out`: the texture inputs among `args` are held (cloned) until it runs or
+   * is dropped; `form` (the first input is the broadcast row or the activation's argument)
+   * lets products read the result inline.
+   */
+  #deferRun(out: Matrix, args: readonly unknown[], run: (held: readonly unknown[]) => GpuJsTexture, form?: "broadcast" | ActivationKind): void {
     const held = args.map((a) => (isTexture(a) ? a.clone() : a));
     const first = held[0] as GpuJsTexture;
     defer(out, {
-      run: () => this.#element(op, out.rows, out.cols, body, params, held),
+      run: () => run(held),
       release: () => {
         for (const a of held) if (isTexture(a)) a.delete();
       },
@@ -486,13 +495,7 @@ class GpuJsBackend implements GpuBackend {
     const params = "a, w, b, s, d, scale, lo, hi";
     const src = (ret: string) => `function(${params}) { const y = this.thread.y; const x = this.thread.x; ${sum} ${g} const v = u - derivU * sumT; ${ret} }`;
     assign(step.out, this.#run(`drive-step-${kind}:${shapes}`, [n.cols, n.rows], k, src(STEP), args));
-    const held = args.map((v) => (isTexture(v) ? v.clone() : v));
-    defer(n, {
-      run: () => this.#run(`drive-n-${kind}:${shapes}`, [n.cols, n.rows], k, src("return v;"), held),
-      release: () => {
-        for (const v of held) if (isTexture(v)) v.delete();
-      },
-    });
+    this.#deferRun(n, args, (held) => this.#run(`drive-n-${kind}:${shapes}`, [n.cols, n.rows], k, src("return v;"), held));
     this.#deferElement(`derivative-${kind}`, step.da, `const u = a[y][x]; ${DERIVATIVE[kind]}`, "a", [args[3]]);
     if (step.act !== null) this.#deferElement(`activate-${kind}`, step.act, `const u = a[y][x]; ${ACTIVATE[kind]}`, "a", [args[3]], kind);
   }
