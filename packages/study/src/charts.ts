@@ -350,3 +350,129 @@ export function gradientCheckSpec(r: GradientCheckReport): TopLevelSpec {
     resolve: { scale: { color: "independent" } },
   };
 }
+
+/** One cell of the stability map: a distribution at one dt mean and coefficient of variation. */
+export interface StabilityMapCell {
+  /** The distribution's name; the scalar baseline is `constant`. */
+  readonly dist: string;
+  readonly dtMean: number;
+  /** Coefficient of variation of the draw, sd / mean before clamping; 0 for the scalar baseline. */
+  readonly cv: number;
+  /** Runs of the cell (seeds). */
+  readonly runs: number;
+  /** Runs that failed: collapsed (diverged, or fell more than 10 points below their best) or failed to learn. */
+  readonly failures: number;
+  /** The worst seed's final test accuracy among the runs that finished training; null when none did. */
+  readonly worstAccuracy: number | null;
+}
+
+const MAP_CELL = 34;
+/** The fill of a map cell without a value. */
+const NO_VALUE = "#d9d9d9";
+
+function checkMapCell(c: StabilityMapCell, i: number): void {
+  const where = `stabilityMapSpec: cells[${i}] (${c.dist}, dt mean ${c.dtMean}, cv ${c.cv})`;
+  if (!(Number.isFinite(c.dtMean) && c.dtMean > 0)) throw new RangeError(`${where}: dtMean is ${c.dtMean}, expected a positive number`);
+  if (!(Number.isFinite(c.cv) && c.cv >= 0)) throw new RangeError(`${where}: cv is ${c.cv}, expected a number >= 0`);
+  if (!(Number.isInteger(c.runs) && c.runs > 0)) throw new RangeError(`${where}: runs is ${c.runs}, expected a positive integer`);
+  if (!(Number.isInteger(c.failures) && c.failures >= 0 && c.failures <= c.runs)) throw new RangeError(`${where}: failures is ${c.failures}, expected an integer in [0, runs = ${c.runs}]`);
+  if (c.worstAccuracy !== null && !(c.worstAccuracy >= 0 && c.worstAccuracy <= 1)) throw new RangeError(`${where}: worstAccuracy is ${c.worstAccuracy}, expected a fraction in [0, 1] or null`);
+}
+
+/**
+ * The stability map: for each distribution (a column of panels, in the order of `dists`, else
+ * of first appearance), a heat map over dt mean (x) and coefficient of variation (y) of the
+ * failure rate (top row) and of the worst seed's final test accuracy (bottom row), each cell
+ * labelled with its value (failures / runs; the accuracy in %, "none" where no run finished).
+ * The scalar baseline has the single row cv = 0. Repeated (dist, dtMean, cv) cells are refused.
+ */
+export function stabilityMapSpec(cells: readonly StabilityMapCell[], options: { readonly dists?: readonly string[]; readonly title?: string } = {}): TopLevelSpec {
+  if (cells.length === 0) throw new RangeError("stabilityMapSpec: cells is empty, expected at least one cell");
+  const seen = new Set<string>();
+  cells.forEach((c, i) => {
+    checkMapCell(c, i);
+    const key = `${c.dist}|${c.dtMean}|${c.cv}`;
+    if (seen.has(key)) throw new RangeError(`stabilityMapSpec: cells[${i}] repeats (${c.dist}, dt mean ${c.dtMean}, cv ${c.cv}), expected one cell per distribution, mean and cv`);
+    seen.add(key);
+  });
+  const dists = options.dists ?? [...new Set(cells.map((c) => c.dist))];
+  for (const c of cells) if (!dists.includes(c.dist)) throw new RangeError(`stabilityMapSpec: options.dists (${dists.join(", ")}) lacks "${c.dist}", expected every cell's distribution`);
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const values = cells.map((c) => ({
+    dist: c.dist,
+    mean: round(c.dtMean),
+    cv: round(c.cv),
+    rate: c.failures / c.runs,
+    worst: c.worstAccuracy,
+    rateLabel: `${c.failures}/${c.runs}`,
+    worstLabel: c.worstAccuracy === null ? "none" : `${(100 * c.worstAccuracy).toFixed(0)}%`,
+  }));
+  const nMeans = new Set(values.map((v) => v.mean)).size;
+  const nCvs = new Set(values.map((v) => v.cv)).size;
+  const x = { field: "mean", type: "ordinal", title: "dt mean", sort: "ascending" } as const;
+  const y = { field: "cv", type: "ordinal", title: "cv (sd / mean)", sort: "descending" } as const;
+  const panel = (title: string, field: "rate" | "worst", label: "rateLabel" | "worstLabel", scale: object, dark: string) => ({
+    title,
+    facet: { column: { field: "dist", type: "nominal", title: null, sort: [...dists], header: { labelFontSize: 12 } } },
+    spec: {
+      width: MAP_CELL * nMeans,
+      height: MAP_CELL * nCvs,
+      encoding: { x, y },
+      layer: [
+        // the cells without a value (no run finished) in grey, so that the grid stays whole
+        { transform: [{ filter: `datum.${field} === null` }], mark: { type: "rect", stroke: "white", fill: NO_VALUE } },
+        { transform: [{ filter: `datum.${field} !== null` }], mark: { type: "rect", stroke: "white" }, encoding: { color: { field, type: "quantitative", title: field === "rate" ? "failure rate" : "worst seed", scale, legend: { format: ".0%" } } } },
+        { mark: { type: "text", fontSize: 9 }, encoding: { text: { field: label, type: "nominal" }, color: { condition: { test: dark, value: "white" }, value: "black" } } },
+      ],
+    },
+    resolve: { scale: { x: "independent", y: "independent" } },
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: options.title ?? "Stability map",
+    data: { values },
+    vconcat: [
+      panel("failure rate: collapsed or failed to learn (failures / runs)", "rate", "rateLabel", { domain: [0, 1], scheme: "reds" }, "datum.rate > 0.6"),
+      panel("worst seed's final test accuracy", "worst", "worstLabel", { domain: [0, 1], scheme: "viridis" }, "datum.worst !== null && datum.worst < 0.5"),
+    ],
+    resolve: { scale: { color: "independent" } },
+  } as TopLevelSpec;
+}
+
+/** One run's test accuracy after one epoch, for {@link seedCurvesSpec}. */
+export interface SeedCurvePoint {
+  readonly config: string;
+  readonly seed: number;
+  readonly epoch: number;
+  readonly testAccuracy: number;
+  /** The run collapsed or failed to learn (drawn in red). */
+  readonly failed: boolean;
+}
+
+/**
+ * Per-seed test accuracy curves: one panel per configuration (in the order of `configs`), one
+ * line per seed, the failed runs in red, so that a difference in spread between
+ * configurations is visible seed by seed.
+ */
+export function seedCurvesSpec(points: readonly SeedCurvePoint[], configs: readonly string[], title = "Test accuracy per epoch, one line per seed"): TopLevelSpec {
+  for (const p of points) if (!configs.includes(p.config)) throw new RangeError(`seedCurvesSpec: configs (${configs.join(", ")}) lacks "${p.config}", expected every point's configuration`);
+  const values = points.map((p) => ({ ...p, run: p.failed ? "failed" : "ok" }));
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title,
+    data: { values },
+    columns: Math.min(5, configs.length),
+    facet: { field: "config", type: "nominal", title: null, sort: [...configs] },
+    spec: {
+      width: 170,
+      height: 130,
+      mark: { type: "line", strokeWidth: 1, opacity: 0.8 },
+      encoding: {
+        x: { field: "epoch", type: "quantitative", title: "epoch", axis: { tickMinStep: 1, format: "d" } },
+        y: { field: "testAccuracy", type: "quantitative", title: "test accuracy", scale: { zero: false }, axis: { format: ".0%" } },
+        detail: { field: "seed", type: "nominal" },
+        color: { field: "run", type: "nominal", title: null, scale: { domain: ["ok", "failed"], range: ["#4c78a8", "#e45756"] }, legend: { orient: "top" } },
+      },
+    },
+  };
+}

@@ -8,8 +8,8 @@
  * @packageDocumentation
  */
 
-export type { AccuracyPoint, DtHistogram, StabilityRow } from "./charts.js";
-export { accuracySpec, binDt, drawDtHistogram, dtHistogramSpec, gradientCheckSpec, HISTOGRAM_BINS, histogramTitle, renderSvg, stabilitySpec } from "./charts.js";
+export type { AccuracyPoint, DtHistogram, SeedCurvePoint, StabilityMapCell, StabilityRow } from "./charts.js";
+export { accuracySpec, binDt, drawDtHistogram, dtHistogramSpec, gradientCheckSpec, HISTOGRAM_BINS, histogramTitle, renderSvg, seedCurvesSpec, stabilityMapSpec, stabilitySpec } from "./charts.js";
 export type { PreparedRun, PrepareRunOptions, RunCallbacks, RunLog, RunRecord, RunResult } from "./compose.js";
 export { prepareRun, runPrepared, specFromRecord } from "./compose.js";
 export type { StudyErrorCode, StudyErrorDetails } from "./errors.js";
