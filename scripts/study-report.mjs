@@ -117,6 +117,33 @@ if (need(cCells)) {
   }
 }
 
+// Descriptive, for H2: the fast tail of each edge cell's dt draw (10^5 neurons, createRng(1)).
+if (cCells.every(have)) {
+  const study = await import(join(root, "packages/study/dist/node.js"));
+  const dists = await import(join(root, "packages/distributions/dist/index.js"));
+  say("The fast tail of the clamped dt draw per edge cell (10^5 draws, `createRng(1)`): the largest dt_i and the share of neurons with dt_i >= 1.8 (the leaky Euler step s += dt (rho(drive) - s) amplifies a neuron's own deviation for dt > 2, before any coupling):");
+  say();
+  const rowsOf = cCells.map((c) => study.planStudy(JSON.parse(readFileSync(join(results, c, "study.json"), "utf8")).definition).filter((r) => r.seed === 0));
+  const names = rowsOf[0].map((r) => r.config.dist);
+  say(`| distribution | ${cCells.map((c) => `dt ${c.slice(7)}: max, share >= 1.8`).join(" | ")} |`);
+  say(`| --- | ${cCells.map(() => "---").join(" | ")} |`);
+  for (const name of names) {
+    const cols = rowsOf.map((rows) => {
+      const r = rows.find((x) => x.config.dist === name);
+      const [v] = dists.sampleLayers(study.runDistribution(r.spec.dt), dists.createRng(1), [100_000]);
+      let max = 0;
+      let fast = 0;
+      for (const x of v) {
+        max = Math.max(max, x);
+        if (x >= 1.8) fast++;
+      }
+      return `${f2(max)}, ${((100 * fast) / v.length).toFixed(1)} %`;
+    });
+    say(`| ${name} | ${cols.join(" | ")} |`);
+  }
+  say();
+}
+
 // H3: non-inferiority at the paper's settings, cell A.
 say(`### H3: per-neuron dt costs at most ${MARGIN} points of mean final test accuracy at the paper's settings (cell A)`);
 say();
