@@ -10,6 +10,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const { fisherGreater, mean, sd } = await import("./lib/statistics.mjs");
 const results = process.argv[2] ?? join(root, "results/study/protocol");
 const ALPHA = 0.05;
 const MARGIN = 0.5;
@@ -33,22 +34,6 @@ function finals(cell, dist, variant) {
   const s = JSON.parse(readFileSync(join(results, cell, "summary.json"), "utf8"));
   return s.runs.filter((r) => r.dist === dist && JSON.stringify(r.variant) === JSON.stringify(variant) && r.status === "ok").map((r) => 100 * r.finalTestAccuracy);
 }
-/** log C(n, k). */
-function logChoose(n, k) {
-  let t = 0;
-  for (let i = 1; i <= k; i++) t += Math.log(n - k + i) - Math.log(i);
-  return t;
-}
-/** One-sided Fisher exact p: the chance of at least `x1` failures in arm 1 given the margins (as study-stats.mjs). */
-function fisherGreater(x1, n1, x2, n2) {
-  const K = x1 + x2;
-  const total = logChoose(n1 + n2, K);
-  let p = 0;
-  for (let k = x1; k <= Math.min(K, n1); k++) p += Math.exp(logChoose(n1, k) + logChoose(n2, K - k) - total);
-  return Math.min(1, p);
-}
-const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
-const sd = (v) => Math.sqrt(v.reduce((a, b) => a + (b - mean(v)) ** 2, 0) / (v.length - 1));
 
 // H1: spread, cells A, B (each setting), E-inverted.
 say("### H1: per-neuron dt lowers the seed-to-seed sd of the final test accuracy");

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { createRng } = await import(join(root, "packages/distributions/dist/index.js"));
+const { fisherGreater, holm, mean, sd } = await import("./lib/statistics.mjs");
 const RESAMPLES = 10_000;
 const MARGIN = 0.5; // H3: points of mean accuracy
 const args = process.argv.slice(2);
@@ -31,41 +32,8 @@ function rng(seed) {
   const r = createRng(seed);
   return () => r.uniform();
 }
-const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
-const sd = (v) => {
-  const m = mean(v);
-  return Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / (v.length - 1));
-};
 const resample = (v, next) => Array.from(v, () => v[Math.floor(next() * v.length)]);
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
-
-/** Holm's step-down adjustment of p-values (in their order). */
-function holm(ps) {
-  const order = ps.map((p, i) => [p, i]).sort((a, b) => a[0] - b[0]);
-  const out = new Array(ps.length);
-  let running = 0;
-  order.forEach(([p, i], k) => {
-    running = Math.max(running, Math.min(1, (ps.length - k) * p));
-    out[i] = running;
-  });
-  return out;
-}
-
-/** log C(n, k). */
-function logChoose(n, k) {
-  let s = 0;
-  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
-  return s;
-}
-
-/** One-sided Fisher exact p: the chance of at least `x1` failures in arm 1 given the margins. */
-function fisherGreater(x1, n1, x2, n2) {
-  const K = x1 + x2;
-  const total = logChoose(n1 + n2, K);
-  let p = 0;
-  for (let k = x1; k <= Math.min(K, n1); k++) p += Math.exp(logChoose(n1, k) + logChoose(n2, K - k) - total);
-  return Math.min(1, p);
-}
 
 function readStudy(folder) {
   const s = JSON.parse(readFileSync(join(folder, "summary.json"), "utf8"));
