@@ -409,7 +409,7 @@ export function stabilityMapSpec(cells: readonly StabilityMapCell[], options: { 
   }));
   const nMeans = new Set(values.map((v) => v.mean)).size;
   const nCvs = new Set(values.map((v) => v.cv)).size;
-  const x = { field: "mean", type: "ordinal", title: "dt mean", sort: "ascending" } as const;
+  const x = { field: "mean", type: "ordinal", title: "dt mean", sort: "ascending", axis: { labelAngle: 0 } } as const;
   const y = { field: "cv", type: "ordinal", title: "cv (sd / mean)", sort: "descending" } as const;
   const panel = (title: string, field: "rate" | "worst", label: "rateLabel" | "worstLabel", scale: object, dark: string) => ({
     title,
