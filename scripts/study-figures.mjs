@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const study = await import(join(root, "packages/study/dist/node.js"));
+const { SEEDS_HEADER, failuresByConfig, readSeeds } = await import("./lib/study-files.mjs");
 
 const [command, ...rest] = process.argv.slice(2);
 const usage = () => {
@@ -30,7 +31,7 @@ function runFolders(dir) {
 }
 
 function seeds(dir, out) {
-  const rows = [["config", "seed", "epoch", "test_accuracy", "failed"]];
+  const rows = [SEEDS_HEADER.split(",")];
   let count = 0;
   for (const folder of runFolders(dir)) {
     const run = JSON.parse(readFileSync(join(folder, "run.json"), "utf8"));
@@ -43,6 +44,7 @@ function seeds(dir, out) {
     const result = { config: run.config, seed: run.seed, status: run.status, message: run.message, seconds: run.seconds, epochs: metrics.map((m) => ({ epoch: m.epoch, testAccuracy: m.testAccuracy, freeResidual: m.freeResidual })) };
     const failed = study.collapsed(result) || study.failedToLearn(result);
     for (const m of metrics) rows.push([run.config, run.seed, m.epoch, m.testAccuracy, failed ? 1 : 0]);
+    if (metrics.length === 0) rows.push([run.config, run.seed, 0, "", failed ? 1 : 0]); // diverged in its first epoch
     count++;
   }
   rows.sort((a, b) => (a === rows[0] ? -1 : b === rows[0] ? 1 : String(a[0]).localeCompare(String(b[0])) || a[1] - b[1] || a[2] - b[2]));
@@ -50,20 +52,8 @@ function seeds(dir, out) {
   console.log(`wrote ${out}: ${count} runs, ${rows.length - 1} epochs`);
 }
 
-/** Parses the CSV that `seeds` writes (quoted fields, no embedded newlines). */
-function readSeeds(file) {
-  const lines = readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
-  const split = (l) => [...l.matchAll(/("(?:[^"]|"")*"|[^,]*)(,|$)/g)].slice(0, -1).map((m) => (m[1].startsWith('"') ? m[1].slice(1, -1).replaceAll('""', '"') : m[1]));
-  const header = split(lines[0]).join(",");
-  if (header !== "config,seed,epoch,test_accuracy,failed") throw new Error(`${file}: header is ${header}, expected config,seed,epoch,test_accuracy,failed (written by the seeds command)`);
-  return lines.slice(1).map((l) => {
-    const [config, seed, epoch, acc, failed] = split(l);
-    return { config, seed: Number(seed), epoch: Number(epoch), testAccuracy: Number(acc), failed: failed === "1" };
-  });
-}
-
 async function curves(file, out, wanted) {
-  const points = readSeeds(file);
+  const points = readSeeds(file).filter((p) => p.testAccuracy !== null);
   const all = [...new Set(points.map((p) => p.config))];
   const configs = wanted.length === 0 ? all : wanted;
   for (const c of configs) if (!all.includes(c)) throw new Error(`--config: "${c}" is not in ${file}; it has ${all.join(", ")}`);
@@ -84,6 +74,7 @@ async function map(outDir, folders) {
   const datasets = new Set();
   for (const dir of folders) {
     const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+    const failures = failuresByConfig(dir, s);
     epochs.add(s.definition.epochs);
     datasets.add(s.definition.dataset);
     for (const row of s.rows) {
@@ -91,7 +82,7 @@ async function map(outDir, folders) {
       const { mean, sd } = settingOf(s.definition, run);
       const dist = run.dist;
       if (row.crashed > 0) throw new Error(`${dir}: ${row.config} has ${row.crashed} crashed run(s); rerun the study first`);
-      cells.push({ dist, dtMean: mean, cv: dist === "constant" ? 0 : sd / mean, runs: row.runs, failures: row.collapses + row.failedToLearn, worstAccuracy: row.accuracyWorst ?? null, meanAccuracy: row.accuracyMean ?? null, folder: dir, config: row.config });
+      cells.push({ dist, dtMean: mean, cv: dist === "constant" ? 0 : sd / mean, runs: row.runs, failures: failures.get(row.config), worstAccuracy: row.accuracyWorst ?? null, meanAccuracy: row.accuracyMean ?? null, folder: dir, config: row.config });
     }
   }
   const dists = [...new Set(cells.map((c) => c.dist))].sort((a, b) => (a === "constant" ? -1 : b === "constant" ? 1 : 0));

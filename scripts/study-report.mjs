@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { fisherGreater, mean, sd } = await import("./lib/statistics.mjs");
+const { failuresByConfig } = await import("./lib/study-files.mjs");
 const results = process.argv[2] ?? join(root, "results/study/protocol");
 const ALPHA = 0.05;
 const MARGIN = 0.5;
@@ -70,10 +71,13 @@ say();
 const cCells = ["C-edge-0.6", "C-edge-0.8", "C-edge-1.0", "C-edge-1.2"];
 if (need(cCells)) {
   const pooled = stats(["--pool", ...cCells.map((c) => join(results, c))]);
-  const perMean = cCells.map((c) => JSON.parse(readFileSync(join(results, c, "summary.json"), "utf8")));
+  const perMean = cCells.map((c) => {
+    const s = JSON.parse(readFileSync(join(results, c, "summary.json"), "utf8"));
+    return { ...s, failures: failuresByConfig(join(results, c), s) };
+  });
   const cellFailures = (s, dist) => {
     const row = s.rows.find((r) => s.runs.find((x) => x.config === r.config)?.dist === dist);
-    return `${row.collapses + row.failedToLearn}/${row.runs - row.crashed}`;
+    return `${s.failures.get(row.config)}/${row.runs - row.crashed}`;
   };
   const worst = (s, dist) => {
     const row = s.rows.find((r) => s.runs.find((x) => x.config === r.config)?.dist === dist);

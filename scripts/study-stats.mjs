@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { createRng } = await import(join(root, "packages/distributions/dist/index.js"));
 const { fisherGreater, holm, mean, sd } = await import("./lib/statistics.mjs");
+const { failuresByConfig } = await import("./lib/study-files.mjs");
 const RESAMPLES = 10_000;
 const MARGIN = 0.5; // H3: points of mean accuracy
 const args = process.argv.slice(2);
@@ -37,6 +38,7 @@ const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.max(0, M
 
 function readStudy(folder) {
   const s = JSON.parse(readFileSync(join(folder, "summary.json"), "utf8"));
+  const failures = failuresByConfig(folder, s);
   const groups = new Map(); // variant -> dist -> { finals, failures, runs }
   for (const row of s.rows) {
     const run = s.runs.find((r) => r.config === row.config);
@@ -44,7 +46,7 @@ function readStudy(folder) {
     const dist = run?.dist ?? row.config;
     if (!groups.has(variant)) groups.set(variant, new Map());
     const finals = s.runs.filter((r) => r.config === row.config && r.status === "ok").map((r) => 100 * r.finalTestAccuracy);
-    groups.get(variant).set(dist, { finals, failures: row.collapses + row.failedToLearn, runs: row.runs - row.crashed });
+    groups.get(variant).set(dist, { finals, failures: failures.get(row.config) ?? 0, runs: row.runs - row.crashed });
   }
   return groups;
 }
