@@ -296,7 +296,8 @@ const HISTOGRAM_DRAWS = 100_000;
 export const SUMMARY_NOTES = `Final test accuracy: over the runs that finished training (mean, sample sd in points,
 worst seed). Collapses: runs that diverged or whose test accuracy fell more than 10 points
 below their own best so far. Failed to learn: runs that finished within 10 points of chance
-(they never fell from a best, so they are not collapses). Jitter: mean absolute
+(a run that never learned never fell from a best, so it is no collapse; one that learned and
+fell back to chance counts in both columns). Jitter: mean absolute
 epoch-to-epoch change of test accuracy over the second half of the epochs, in points,
 averaged over runs. Free residual: mean over epochs and runs of the distance to the free
 fixed point at the end of the free phase, independent of dt (max |rho(drive) - s| for the
