@@ -15,14 +15,13 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const study = await import(join(root, "packages/study/dist/node.js"));
-const { SEEDS_HEADER, failuresByConfig, readSeeds } = await import("./lib/study-files.mjs");
+const { SEEDS_HEADER, failuresByConfig, readSeeds, toCsv } = await import("./lib/study-files.mjs");
 
 const [command, ...rest] = process.argv.slice(2);
 const usage = () => {
   console.error("usage: node scripts/study-figures.mjs seeds STUDY_FOLDER OUT.csv | curves SEEDS.csv OUT.svg [--config NAME]... | map OUT_DIR SUMMARY_FOLDER...");
   process.exit(2);
 };
-const csvField = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
 
 /** Every run folder of a study folder (runs/<config>/seed-<s>) with a run.json. */
 function runFolders(dir) {
@@ -31,7 +30,7 @@ function runFolders(dir) {
 }
 
 function seeds(dir, out) {
-  const rows = [SEEDS_HEADER.split(",")];
+  const rows = [];
   let count = 0;
   for (const folder of runFolders(dir)) {
     const run = JSON.parse(readFileSync(join(folder, "run.json"), "utf8"));
@@ -47,9 +46,9 @@ function seeds(dir, out) {
     if (metrics.length === 0) rows.push([run.config, run.seed, 0, "", failed ? 1 : 0]); // diverged in its first epoch
     count++;
   }
-  rows.sort((a, b) => (a === rows[0] ? -1 : b === rows[0] ? 1 : String(a[0]).localeCompare(String(b[0])) || a[1] - b[1] || a[2] - b[2]));
-  study.writeFileAtomic(out, `${rows.map((r) => r.map(csvField).join(",")).join("\n")}\n`);
-  console.log(`wrote ${out}: ${count} runs, ${rows.length - 1} epochs`);
+  rows.sort((a, b) => String(a[0]).localeCompare(String(b[0])) || a[1] - b[1] || a[2] - b[2]);
+  study.writeFileAtomic(out, toCsv([SEEDS_HEADER.split(","), ...rows]));
+  console.log(`wrote ${out}: ${count} runs, ${rows.length} epochs`);
 }
 
 async function curves(file, out, wanted) {
@@ -87,7 +86,7 @@ async function map(outDir, folders) {
   }
   const dists = [...new Set(cells.map((c) => c.dist))].sort((a, b) => (a === "constant" ? -1 : b === "constant" ? 1 : 0));
   const csv = [["dist", "dt_mean", "cv", "runs", "failures", "worst_accuracy", "mean_accuracy"], ...cells.map((c) => [c.dist, c.dtMean, c.cv.toFixed(4), c.runs, c.failures, c.worstAccuracy ?? "", c.meanAccuracy ?? ""])];
-  study.writeFileAtomic(join(outDir, "map.csv"), `${csv.map((r) => r.map(csvField).join(",")).join("\n")}\n`);
+  study.writeFileAtomic(join(outDir, "map.csv"), toCsv(csv));
   const svg = await study.renderSvg(study.stabilityMapSpec(cells, { dists, title: `Stability map: ${[...epochs].join(" / ")} epochs, ${[...new Set(cells.map((c) => c.runs))].join(" / ")} seeds per cell, data ${[...datasets].join(" / ")}` }));
   study.writeFileAtomic(join(outDir, "map.svg"), svg);
   console.log(`wrote ${join(outDir, "map.csv")} and map.svg: ${cells.length} cells of ${dists.join(", ")}`);

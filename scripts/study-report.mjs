@@ -16,6 +16,12 @@ const results = process.argv[2] ?? join(root, "results/study/protocol");
 const ALPHA = 0.05;
 const MARGIN = 0.5;
 
+const summaries = new Map();
+/** A cell's summary.json, read once. */
+const summaryOf = (cell) => {
+  if (!summaries.has(cell)) summaries.set(cell, JSON.parse(readFileSync(join(results, cell, "summary.json"), "utf8")));
+  return summaries.get(cell);
+};
 const have = (cell) => existsSync(join(results, cell, "summary.json"));
 const stats = (args) => JSON.parse(execFileSync(process.execPath, [join(root, "scripts/study-stats.mjs"), "--json", ...args], { encoding: "utf8", maxBuffer: 1 << 26 }));
 const f2 = (x) => x.toFixed(2);
@@ -32,7 +38,7 @@ const say = (s = "") => out.push(s);
 
 /** Final accuracies (points) of one configuration of a cell, from its summary.json. */
 function finals(cell, dist, variant) {
-  const s = JSON.parse(readFileSync(join(results, cell, "summary.json"), "utf8"));
+  const s = summaryOf(cell);
   return s.runs.filter((r) => r.dist === dist && JSON.stringify(r.variant) === JSON.stringify(variant) && r.status === "ok").map((r) => 100 * r.finalTestAccuracy);
 }
 
@@ -72,7 +78,7 @@ const cCells = ["C-edge-0.6", "C-edge-0.8", "C-edge-1.0", "C-edge-1.2"];
 if (need(cCells)) {
   const pooled = stats(["--pool", ...cCells.map((c) => join(results, c))]);
   const perMean = cCells.map((c) => {
-    const s = JSON.parse(readFileSync(join(results, c, "summary.json"), "utf8"));
+    const s = summaryOf(c);
     return { ...s, failures: failuresByConfig(join(results, c), s) };
   });
   const cellFailures = (s, dist) => {
@@ -165,7 +171,7 @@ if (dHave.length > 0) {
   say(`Per setting: constant's mean ± sd; per distribution the difference of means [95 % interval] with its Holm-adjusted two-sided p, and the sd ratio [95 % interval] with its Holm-adjusted one-sided p (4 distributions per setting and statistic). H4 is tested at T1 <= 15; T1 20 and 40 are descriptive. **bold**: supported (both parts at adjusted p < ${ALPHA}).`);
   say();
   const groups = dHave.flatMap((c) => {
-    const set = JSON.parse(readFileSync(join(results, c, "summary.json"), "utf8")).definition.set;
+    const set = summaryOf(c).definition.set;
     return stats([join(results, c)]).map((g) => ({ cell: c, t1: Number(set.t1), ...g }));
   });
   const dists = groups[0].rows.map((r) => r.dist);

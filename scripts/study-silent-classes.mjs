@@ -12,6 +12,7 @@ const { loadCheckpoint } = await import(join(root, "packages/ep/dist/node.js"));
 const { createEvaluator } = await import(join(root, "packages/ep/dist/index.js"));
 const { createCost, createEnergy } = await import(join(root, "packages/energy/dist/index.js"));
 const study = await import(join(root, "packages/study/dist/node.js"));
+const { toCsv } = await import("./lib/study-files.mjs");
 const [dir, out] = process.argv.slice(2);
 if (dir === undefined || out === undefined) {
   console.error("usage: node scripts/study-silent-classes.mjs STUDY_FOLDER OUT.csv");
@@ -45,5 +46,5 @@ for (const c of readdirSync(join(dir, "runs")).sort()) {
     rows.push([run.config, run.seed, correct / test.count, silent.join(" "), silent.length]);
   }
 }
-study.writeFileAtomic(out, `${rows.map((r) => r.map((v) => (/[",]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v))).join(",")).join("\n")}\n`);
+study.writeFileAtomic(out, toCsv(rows));
 console.log(`wrote ${out}: ${rows.length - 1} runs`);

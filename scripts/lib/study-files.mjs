@@ -2,6 +2,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
+/** Rows of fields as CSV text (RFC 4180 quoting), one line per row. */
+export function toCsv(rows) {
+  const field = (v) => (/[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
+  return `${rows.map((r) => r.map(field).join(",")).join("\n")}\n`;
+}
+
 export const SEEDS_HEADER = "config,seed,epoch,test_accuracy,failed";
 
 /**
