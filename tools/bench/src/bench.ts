@@ -10,7 +10,8 @@ import { createCost, createEnergy } from "@hts/energy";
 import { createNetwork, createTrainer, type Trainer } from "@hts/ep";
 import { type Backend, type BackendPreference, createBackend, createWasmBackend } from "@hts/kernels/node";
 import { choice, formatHelp, int, num, numList, type OptionTable, parseCommand, str, UsageError } from "@hts/cli";
-import { parseTrainFlags, timeToAccuracy } from "./time-to.js";
+import { parseTrainFlags, type TimeToResult, timeToAccuracy } from "./time-to.js";
+import { rawSplits, referenceTimeTo } from "./torch-time-to.js";
 
 const BENCH_OPTIONS: OptionTable = {
   arch: { type: "string", value: "SIZES", help: "Layer sizes starting with 784; several separated by ';' [default: 784,500,10;784,1000,1000,10]." },
@@ -24,7 +25,7 @@ const BENCH_OPTIONS: OptionTable = {
     default: "1",
     help: "Threads sharing the rows of the minibatch (wasm only; SharedArrayBuffer + worker_threads); several, e.g. 1,2, are timed alternating repeat by repeat, each with its ratio to the first.",
   },
-  repeats: { type: "string", value: "N", default: "5", help: "Timed repeats (the median is reported, with the min and max)." },
+  repeats: { type: "string", value: "N", help: "Timed repeats (the median is reported, with the min and max) [default: 5; 1 with --time-to]." },
   seconds: { type: "string", value: "S", default: "1", help: "Least time of one timed repeat, in whole minibatches." },
   data: {
     type: "string",
@@ -44,6 +45,11 @@ const BENCH_OPTIONS: OptionTable = {
   "compare-torch": {
     type: "boolean",
     help: "Also time the independent PyTorch reference (python3 with torch, one thread) on the same configuration and digits, alternating repeats with ours; prints both and their ratio.",
+  },
+  "torch-train": {
+    type: "string",
+    value: "FLAGS",
+    help: "With --time-to --compare-torch: the reference's own flags over its defaults (T1 100, T2 20, beta 0.5, lr 0.1,0.05, batch 20, dt 0.3), after an equals sign, e.g. --torch-train='--T1 50 --T2 10'.",
   },
   "torch-script": { type: "string", value: "FILE", help: "The reference script [default: ../shared/bench/ep_torch_ref.py beside the repository]." },
 };
@@ -188,7 +194,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const batches = numList(a, "batch", (n) => Number.isInteger(n) && n >= 1, "positive integers") ?? [20, 64, 256];
   const t1 = int(a, "t1", 1) as number;
   const t2 = int(a, "t2", 1) as number;
-  const repeats = int(a, "repeats", 1) as number;
+  const repeats = int(a, "repeats", 1) ?? 5;
   const workerCounts = numList(a, "workers", (n) => Number.isInteger(n) && n >= 1 && n <= 16, "integers in [1, 16]") ?? [1];
   const secondsText = typeof a.seconds === "string" ? a.seconds : "1";
   const seconds = Number(secondsText);
@@ -308,7 +314,7 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-/** `--time-to PCT`: one run, epoch by epoch, until the validation accuracy reaches PCT %. */
+/** `--time-to PCT`: runs epoch by epoch until the validation accuracy reaches PCT %; with --compare-torch the reference too, alternating. */
 async function timeTo(a: ReturnType<typeof parseCommand>): Promise<number> {
   const pct = num(a, "time-to", 0) as number;
   if (!(pct > 0 && pct <= 100)) throw new UsageError("time-to", `--time-to: expected a percentage in (0, 100], got ${String(a["time-to"])}`);
@@ -320,29 +326,63 @@ async function timeTo(a: ReturnType<typeof parseCommand>): Promise<number> {
   }
   const maxEpochs = int(a, "max-epochs", 1) as number;
   const valSize = int(a, "val-size", 1) as number;
-  let r: Awaited<ReturnType<typeof timeToAccuracy>>;
-  try {
-    r = await timeToAccuracy({ target: pct / 100, flags, maxEpochs, valSize });
-  } catch (e) {
-    // A setting refused by the run's checks (an unknown flag, a bad value) is a usage error.
-    if ((e as { code?: unknown }).code === "HTS_INVALID_ARGUMENT") throw new UsageError("train", `--train: ${(e as Error).message}`);
-    throw e;
+  const repeats = int(a, "repeats", 1) ?? 1;
+  const compare = a["compare-torch"] as boolean;
+  const torchText = str(a, "torch-train") ?? "";
+  if (torchText && !compare) throw new UsageError("torch-train", "--torch-train needs --compare-torch");
+  const torchArgs = torchText.trim() === "" ? [] : torchText.trim().split(/\s+/);
+  for (const w of torchArgs) {
+    if (["--data", "--idx", "--train-n", "--test-n", "--epochs", "--threads", "--bench", "--json", "--save", "--init"].includes(w)) {
+      throw new UsageError("torch-train", `--torch-train: ${w} is set by the bench (the digits, their splits, the epochs and one thread), got ${JSON.stringify(torchText)}`);
+    }
   }
+  const script = compare ? findTorch(typeof a["torch-script"] === "string" ? a["torch-script"] : undefined) : "";
   const train = str(a, "train") ?? "";
-  if (a.json) {
-    process.stdout.write(`${JSON.stringify({ mode: "time-to", target: pct, train, ...r })}\n`);
-    return 0;
+  const ours = async () => {
+    try {
+      return await timeToAccuracy({ target: pct / 100, flags, maxEpochs, valSize });
+    } catch (e) {
+      // A setting refused by the run's checks (an unknown flag, a bad value) is a usage error.
+      if ((e as { code?: unknown }).code === "HTS_INVALID_ARGUMENT") throw new UsageError("train", `--train: ${(e as Error).message}`);
+      throw e;
+    }
+  };
+  const tmp = compare ? mkdtempSync(join(tmpdir(), "hts-time-to-")) : "";
+  try {
+    const splits = compare ? await rawSplits(flags, valSize) : null;
+    const rows: { who: string; settings: string; result: TimeToResult }[] = [];
+    for (let r = 0; r < repeats; r++) {
+      rows.push({ who: "ours", settings: train, result: await ours() });
+      if (splits) rows.push({ who: "torch", settings: torchText, result: await referenceTimeTo({ script, target: pct / 100, args: torchArgs, maxEpochs, splits, folder: tmp }) });
+    }
+    if (a.json) {
+      for (const row of rows) process.stdout.write(`${JSON.stringify({ mode: "time-to", target: pct, who: row.who, train: row.settings, ...row.result })}\n`);
+      return 0;
+    }
+    process.stdout.write(
+      `# time to ${pct} % validation accuracy: hts train defaults${train ? ` with ${train}` : ""}, ${valSize} validation digits${compare ? `; the PyTorch reference${torchText ? ` with ${torchText}` : " with its defaults"} on the same digits (raw pixels), alternating` : ""}; ${cpus()[0]?.model ?? "cpu"}; node ${process.version}\n`,
+    );
+    for (const { who, result: r } of rows) {
+      process.stdout.write(`${who === "ours" ? `ours (${r.backend})` : r.backend}\nepoch   seconds   validation   samples/s   free steps\n`);
+      for (const p of r.points) {
+        const steps = Number.isNaN(p.freeSteps) ? "-" : p.freeSteps.toFixed(1);
+        process.stdout.write(`${String(p.epoch).padStart(5)}${p.seconds.toFixed(2).padStart(10)}${`${(100 * p.validationAccuracy).toFixed(2)} %`.padStart(13)}${p.samplesPerSecond.toFixed(0).padStart(12)}${steps.padStart(13)}\n`);
+      }
+      process.stdout.write(
+        r.reached
+          ? `reached ${pct} % in epoch ${r.epoch} after ${r.seconds.toFixed(2)} s; test accuracy then ${(100 * r.testAccuracy).toFixed(2)} %\n`
+          : `not reached in ${r.points.length} epochs (${r.seconds.toFixed(2)} s); test accuracy after the last ${(100 * r.testAccuracy).toFixed(2)} %\n`,
+      );
+    }
+    if (compare) {
+      const secs = (who: string) => rows.filter((x) => x.who === who && x.result.reached).map((x) => x.result.seconds);
+      const o = secs("ours");
+      const t = secs("torch");
+      if (o.length > 0 && t.length > 0) process.stdout.write(`median seconds: ours ${median(o).toFixed(2)}, torch ${median(t).toFixed(2)}; torch over ours ${(median(t) / median(o)).toFixed(2)}\n`);
+    }
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
   }
-  process.stdout.write(`# time to ${pct} % validation accuracy: hts train defaults${train ? ` with ${train}` : ""}, ${valSize} validation digits; backend ${r.backend}; ${cpus()[0]?.model ?? "cpu"}; node ${process.version}\n`);
-  process.stdout.write("epoch   seconds   validation   samples/s   free steps\n");
-  for (const p of r.points) {
-    process.stdout.write(`${String(p.epoch).padStart(5)}${p.seconds.toFixed(1).padStart(10)}${`${(100 * p.validationAccuracy).toFixed(2)} %`.padStart(13)}${p.samplesPerSecond.toFixed(0).padStart(12)}${p.freeSteps.toFixed(1).padStart(13)}\n`);
-  }
-  process.stdout.write(
-    r.reached
-      ? `reached ${pct} % in epoch ${r.epoch} after ${r.seconds.toFixed(1)} s; test accuracy then ${(100 * r.testAccuracy).toFixed(2)} %\n`
-      : `not reached in ${r.points.length} epochs (${r.seconds.toFixed(1)} s); test accuracy after the last ${(100 * r.testAccuracy).toFixed(2)} %\n`,
-  );
   return 0;
 }
 
