@@ -1,4 +1,4 @@
-import type { ActivationKind, Backend, Matrix } from "@hts/kernels";
+import { type ActivationKind, type Backend, type Matrix, squaredErrorGradient } from "@hts/kernels";
 import type { ParamGradientOptions } from "./energy.js";
 import { EnergyError } from "./errors.js";
 
@@ -49,6 +49,12 @@ export interface BoundCost {
   value(s: Matrix, y: Matrix): number;
   /** dC/ds per example (not averaged) into `out` (B x units). */
   gradient(s: Matrix, y: Matrix, out: Matrix): void;
+  /**
+   * `into = into + alpha dC/ds` (B x units): the nudge added to a velocity in one call, which
+   * a backend may fuse. Optional: without it, `gradient` then `axpby(1, into, alpha, g, into)`
+   * do the same.
+   */
+  addGradient?(s: Matrix, y: Matrix, alpha: number, into: Matrix): void;
   /** The class scores (B x classes) whose row argmax is the prediction (a live buffer, or `s` itself). */
   scores(s: Matrix): Matrix;
   /** `out = scale * dC/dW_out, scale * dC/db_out`, averaged over the batch (only a cost with a read-out has it). */
@@ -94,6 +100,8 @@ export function squaredError(): Cost {
       const { batch, units, rate } = options;
       const r = be.matrix(batch, units);
       const d = be.matrix(batch, units);
+      // the added gradient's own buffer, made on first use (only the nudged phase adds)
+      let g: Matrix | null = null;
       const residual = (s: Matrix, y: Matrix) => {
         if (rate === null) be.axpby(1, s, -1, y, r);
         else {
@@ -107,12 +115,11 @@ export function squaredError(): Cost {
           return (0.5 * be.dot(r, r)) / batch;
         },
         gradient(s, y, out) {
-          residual(s, y);
-          if (rate === null) be.copy(r, out);
-          else {
-            be.activateDerivative(rate, s, d);
-            be.mul(d, r, out);
-          }
+          squaredErrorGradient(be, rate, s, y, out, { r, d, g: out });
+        },
+        addGradient(s, y, alpha, into) {
+          if (be.squaredErrorGradient === undefined) g ??= be.matrix(batch, units);
+          squaredErrorGradient(be, rate, s, y, into, { r, d, g: g ?? into }, alpha);
         },
         scores: (s) => s,
       };

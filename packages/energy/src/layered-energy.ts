@@ -244,12 +244,12 @@ class BoundLayeredEnergy implements BoundEnergy {
       if (l < L) driveStep(be, a[l] as Matrix, W[l] as Matrix, base, o, null);
       else if (base !== o) be.copy(base, o);
       const nudged = l === L && nudge !== null;
-      if (this.#rho && !nudged) {
-        gradientStep(be, kind, s, o, da, d, out, { scale, clip });
+      if (this.#rho) {
+        // the tail, the nudge beta dC/ds (on the output layer) and the Euler step: one call
+        gradientStep(be, kind, s, o, da, d, out, nudged ? { scale, clip, add: { alpha: nudge.beta, m: nudge.costGradient } } : { scale, clip });
         continue;
       }
-      if (this.#rho) gradientTail(be, kind, s, o, da);
-      else be.axpby(1, s, -1, o, o);
+      be.axpby(1, s, -1, o, o);
       if (nudged) be.axpby(1, o, nudge.beta, nudge.costGradient, o);
       be.eulerStep(s, o, d, out, { scale, clip });
     }

@@ -145,23 +145,26 @@ export class Relaxer {
    * gradient rule, rho(u) - s for the leaky rule (u with the nudge on the output).
    */
   #velocity(state: readonly Matrix[], beta: number, layers: LayerParity): void {
-    const be = this.#be;
     const L = state.length;
     const work = this.#work;
     const top = L - 1;
     const topIn = layers === "all" || (layers === "odd") === (L % 2 === 1);
     if (this.#dynamics === "gradient") {
       this.#energy.stateGradient(state, work, layers);
-      if (beta !== 0 && topIn) {
-        this.#cost.gradient(state[top] as Matrix, this.#target as Matrix, this.#costGrad);
-        be.axpby(1, work[top] as Matrix, beta, this.#costGrad, work[top] as Matrix);
-      }
+      if (beta !== 0 && topIn) this.#nudge(state[top] as Matrix, beta, work[top] as Matrix);
     } else {
       this.#energy.drive(state, work, layers);
-      if (beta !== 0 && topIn) {
-        this.#cost.gradient(state[top] as Matrix, this.#target as Matrix, this.#costGrad);
-        be.axpby(1, work[top] as Matrix, -beta, this.#costGrad, work[top] as Matrix);
-      }
+      if (beta !== 0 && topIn) this.#nudge(state[top] as Matrix, -beta, work[top] as Matrix);
+    }
+  }
+
+  /** `into = into + alpha dC/ds` at the top state: the cost's fused addGradient when it has one. */
+  #nudge(top: Matrix, alpha: number, into: Matrix): void {
+    const cost = this.#cost;
+    if (cost.addGradient !== undefined) cost.addGradient(top, this.#target as Matrix, alpha, into);
+    else {
+      cost.gradient(top, this.#target as Matrix, this.#costGrad);
+      this.#be.axpby(1, into, alpha, this.#costGrad, into);
     }
   }
 

@@ -76,6 +76,23 @@ if (found.reason !== undefined && !gpuRequired()) {
       expect(many.readBacks).toBe(few.readBacks);
     });
 
+    // A nudged step adds the cost's gradient to the top layer's velocity: the squared error's
+    // gradient and its addition are one fused launch, so a nudged step takes one launch more
+    // than a free step (two nudged phases of T2 steps each with symmetric nudging).
+    it.each([
+      ["gradient", [16, 12, 4], 4],
+      ["gradient", [16, 12, 8, 4], 6],
+      ["leaky", [16, 12, 4], 5],
+      ["leaky", [16, 12, 8, 4], 8],
+    ] as const)("a nudged step of the %s rule on %j takes %i kernel launches", (dynamics, sizes, perStep) => {
+      const be = found.backend as GpuBackend;
+      const few = perMinibatch(be, 5, 2, 0, dynamics, sizes);
+      const many = perMinibatch(be, 5, 12, 0, dynamics, sizes);
+      console.log(`gpu launches: ${dynamics} ${sizes.join("-")}: ${(many.launches - few.launches) / 20} per nudged step`);
+      expect(many.launches - few.launches).toBe(2 * 10 * perStep);
+      expect(many.readBacks).toBe(few.readBacks);
+    });
+
     it("with a tolerance, the free phase reads its residual after every step", () => {
       const be = found.backend as GpuBackend;
       // A tolerance no step reaches: all T1 steps run, each reading its residual (one

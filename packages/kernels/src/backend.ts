@@ -50,6 +50,14 @@ export interface GradientStepOptions {
 }
 
 /**
+ * {@link Backend.gradientStep}'s options: the Euler step's, and a term added to the velocity
+ * between the tail and the step, `n = n + alpha m` (the nudge's beta dC/ds on the output layer).
+ */
+export interface GradientStepWithOptions extends GradientStepOptions {
+  readonly add?: { readonly alpha: number; readonly m: Matrix };
+}
+
+/**
  * The gradient rule's step of one layer that {@link Backend.driveStep} runs after its
  * product: {@link Backend.gradientStep} on (s, n, da, dt, out), then `act = rho(s)` when
  * `act` is given. All of s, da, dt, out and act are matrices other than the product's.
@@ -108,10 +116,11 @@ export interface AdamStepOptions {
  *   `v` must be distinct matrices (not checked);
  * - inputs may always alias each other (`mul(a, a, out)`, `dot(a, a)`);
  * - the optional fused operations (`leakyStep`, `gradientTail`, `gradientStep`,
- *   `driveStep`): as each one says.
+ *   `driveStep`, `squaredErrorGradient`): as each one says.
  *
  * The fused operations are optional: call them through {@link leakyStep},
- * {@link gradientTail}, {@link gradientStep} and {@link driveStep}, which run the backend's own version when it has one and otherwise
+ * {@link gradientTail}, {@link gradientStep}, {@link driveStep} and
+ * {@link squaredErrorGradient}, which run the backend's own version when it has one and otherwise
  * the composition of plain primitives that defines them. A backend that implements one
  * must give the composition's result on that backend, bit for bit (the conformance kit
  * checks it).
@@ -183,11 +192,11 @@ export interface Backend {
   gradientTail?(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix): void;
   /**
    * Optional fused operation, the gradient rule's step of one layer: {@link Backend.gradientTail}
-   * (`da = rho'(s); n = s - da (.) n`), then `out = clip(s + scale dt (.) n)` (eulerStep).
-   * {@link gradientStep} runs the composition for a backend without it. `s`, `n`, `da`,
-   * `dt` and `out` must be five distinct matrices.
+   * (`da = rho'(s); n = s - da (.) n`), with `add` then `n = 1 n + alpha m` (axpby), then
+   * `out = clip(s + scale dt (.) n)` (eulerStep). {@link gradientStep} runs the composition
+   * for a backend without it. `s`, `n`, `da`, `dt`, `out` (and `add.m`) must be distinct matrices.
    */
-  gradientStep?(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void;
+  gradientStep?(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepWithOptions): void;
   /**
    * Optional fused operation, the last term of a layer's drive and what follows it:
    * `n = base + a w^T` (`base` may be `n` itself: then the product is added to what `n`
@@ -197,6 +206,15 @@ export interface Backend {
    * other than `n` and the step's; `base`, when not `n`, another matrix than all others.
    */
   driveStep?(a: Matrix, w: Matrix, base: Matrix, n: Matrix, step: DriveGradientStep | null): void;
+  /**
+   * Optional fused operation, the gradient of the squared error 1/2 ||r(s) - y||^2 on the
+   * output layer: `g = r'(s) (.) (r(s) - y)` with r the activation `rate` (`null`: the
+   * identity, r' = 1), into `out` (`out = g`) or, with `alpha`, added to it
+   * (`out = out + alpha g`). {@link squaredErrorGradient} runs the composition
+   * ({@link squaredErrorGradientReference}) for a backend without it. `out` must be a matrix
+   * other than `s` and `y`.
+   */
+  squaredErrorGradient?(rate: ActivationKind | null, s: Matrix, y: Matrix, out: Matrix, alpha?: number): void;
 
   /** Sum of all entries (read-back). */
   sum(m: Matrix): number;
@@ -247,17 +265,19 @@ export function gradientTailReference(backend: Backend, kind: ActivationKind, s:
  * out = clip(s + scale dt (.) n)`: the backend's fused {@link Backend.gradientStep} when it
  * has one, else {@link gradientTail} and eulerStep.
  */
-export function gradientStep(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void {
+export function gradientStep(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepWithOptions): void {
   if (backend.gradientStep !== undefined) backend.gradientStep(kind, s, n, da, dt, out, options);
   else {
     gradientTail(backend, kind, s, n, da);
+    if (options.add) backend.axpby(1, n, options.add.alpha, options.add.m, n);
     backend.eulerStep(s, n, dt, out, { scale: options.scale, clip: options.clip });
   }
 }
 
 /** The definition of {@link Backend.gradientStep} in plain primitives. */
-export function gradientStepReference(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void {
+export function gradientStepReference(backend: Backend, kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepWithOptions): void {
   gradientTailReference(backend, kind, s, n, da);
+  if (options.add) backend.axpby(1, n, options.add.alpha, options.add.m, n);
   backend.eulerStep(s, n, dt, out, { scale: options.scale, clip: options.clip });
 }
 
@@ -292,4 +312,43 @@ export function driveStepReference(backend: Backend, a: Matrix, w: Matrix, base:
 /** Range of an activation: where states live and where the gradient rule clips. */
 export function activationRange(kind: ActivationKind): readonly [number, number] {
   return kind === "tanh" ? [-1, 1] : [0, 1];
+}
+
+/** The work buffers of {@link squaredErrorGradientReference}: three matrices shaped as the output layer. */
+export interface SquaredErrorScratch {
+  /** r(s) - y. */
+  readonly r: Matrix;
+  /** r'(s). */
+  readonly d: Matrix;
+  /** The gradient, when it is added to `out` (`alpha` given). */
+  readonly g: Matrix;
+}
+
+/**
+ * The squared error's gradient `g = r'(s) (.) (r(s) - y)` into `out`, or added to it as
+ * `out + alpha g`: the backend's fused {@link Backend.squaredErrorGradient} when it has one,
+ * else {@link squaredErrorGradientReference} in `scratch`.
+ */
+export function squaredErrorGradient(backend: Backend, rate: ActivationKind | null, s: Matrix, y: Matrix, out: Matrix, scratch: SquaredErrorScratch, alpha?: number): void {
+  if (backend.squaredErrorGradient !== undefined) backend.squaredErrorGradient(rate, s, y, out, alpha);
+  else squaredErrorGradientReference(backend, rate, s, y, out, scratch, alpha);
+}
+
+/**
+ * The definition of {@link Backend.squaredErrorGradient} in plain primitives: `r = rate(s)`
+ * (`axpby(1, s, -1, y, r)` for the identity), `r = r - y`, `d = rate'(s)`, `g = d (.) r`;
+ * with `alpha`, then `out = 1 out + alpha g` (axpby).
+ */
+export function squaredErrorGradientReference(backend: Backend, rate: ActivationKind | null, s: Matrix, y: Matrix, out: Matrix, scratch: SquaredErrorScratch, alpha?: number): void {
+  const g = alpha === undefined ? out : scratch.g;
+  if (rate === null) {
+    backend.axpby(1, s, -1, y, scratch.r);
+    backend.copy(scratch.r, g);
+  } else {
+    backend.activate(rate, s, scratch.r);
+    backend.axpby(1, scratch.r, -1, y, scratch.r);
+    backend.activateDerivative(rate, s, scratch.d);
+    backend.mul(scratch.d, scratch.r, g);
+  }
+  if (alpha !== undefined) backend.axpby(1, out, alpha, g, out);
 }

@@ -5,7 +5,7 @@ import type {
   DriveGradientStep,
   EulerStepOptions,
   GemmOptions,
-  GradientStepOptions,
+  GradientStepWithOptions,
   Matrix,
   SgdStepOptions,
 } from "./backend.js";
@@ -467,10 +467,20 @@ class GpuJsBackend implements GpuBackend {
     this.#deferElement(`derivative-${kind}`, da, `const u = a[y][x]; ${DERIVATIVE[kind]}`, "a", [args[0]]);
   }
 
-  gradientStep(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void {
-    // out = clip(s + scale dt (.) (s - rho'(s) (.) n)) in one launch; n and da deferred.
-    const args = [texOf(s), texOf(n), texOf(dt), options.scale, options.clip[0], options.clip[1]];
+  gradientStep(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepWithOptions): void {
+    // out = clip(s + scale dt (.) (s - rho'(s) (.) n [+ alpha m])) in one launch; n and da deferred.
+    const add = options.add;
     const g = `const u = s[y][x]; ${inline(DERIVATIVE[kind], "derivU")}`;
+    if (add !== undefined) {
+      const args = [texOf(s), texOf(n), texOf(dt), options.scale, options.clip[0], options.clip[1], texOf(add.m), add.alpha];
+      const v = `${g} const t0 = u - derivU * n[y][x]; const v = 1 * t0 + alpha * m[y][x];`;
+      const params = "s, n, d, scale, lo, hi, m, alpha";
+      this.#map(`gradient-step-add-${kind}`, out, `${v} ${STEP}`, params, args);
+      this.#deferElement(`tail-n-add-${kind}`, n, `${v} return v;`, params, args);
+      this.#deferElement(`derivative-${kind}`, da, `const u = a[y][x]; ${DERIVATIVE[kind]}`, "a", [args[0]]);
+      return;
+    }
+    const args = [texOf(s), texOf(n), texOf(dt), options.scale, options.clip[0], options.clip[1]];
     this.#map(`gradient-step-${kind}`, out, `${g} const v = u - derivU * n[y][x]; ${STEP}`, "s, n, d, scale, lo, hi", args);
     this.#deferElement(`tail-n-${kind}`, n, `${g} return u - derivU * n[y][x];`, "s, n", args.slice(0, 2));
     this.#deferElement(`derivative-${kind}`, da, `const u = a[y][x]; ${DERIVATIVE[kind]}`, "a", [args[0]]);
@@ -498,6 +508,18 @@ class GpuJsBackend implements GpuBackend {
     this.#deferRun(n, args, (held) => this.#run(`drive-n-${kind}:${shapes}`, [n.cols, n.rows], k, src("return v;"), held));
     this.#deferElement(`derivative-${kind}`, step.da, `const u = a[y][x]; ${DERIVATIVE[kind]}`, "a", [args[3]]);
     if (step.act !== null) this.#deferElement(`activate-${kind}`, step.act, `const u = a[y][x]; ${ACTIVATE[kind]}`, "a", [args[3]], kind);
+  }
+
+  squaredErrorGradient(rate: ActivationKind | null, s: Matrix, tgt: Matrix, out: Matrix, alpha?: number): void {
+    // g = r'(s) (.) (r(s) - y), then out = g or out + alpha g, in one launch (the
+    // composition's operations in its order: r - y as 1 r + -1 y, then d (.) (r - y)).
+    const rho = rate === null ? "const actU = u;" : inline(ACTIVATE[rate], "actU");
+    // The derivative's temporaries renamed, so that they do not clash with the activation's.
+    const deriv = rate === null ? "" : inline(DERIVATIVE[rate], "derivU").replaceAll(/\bt\b/g, "tD").replaceAll(/\br\b/g, "rD");
+    const g = rate === null ? "const g = 1 * u + -1 * q[y][x];" : `${deriv} const g = derivU * (1 * actU + -1 * q[y][x]);`;
+    const ret = alpha === undefined ? "return g;" : "return 1 * c[y][x] + alpha * g;";
+    const args = [texOf(s), texOf(tgt), alpha === undefined ? 0 : texOf(out), alpha ?? 0];
+    this.#map(`mse-gradient-${rate ?? "identity"}${alpha === undefined ? "" : "-add"}`, out, `const u = s[y][x]; ${rho} ${g} ${ret}`, "s, q, c, alpha", args);
   }
 
   columnSums(x: Matrix, out: Matrix, alpha = 1, beta = 0): void {

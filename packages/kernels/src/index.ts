@@ -8,6 +8,8 @@ export {
   gradientTailReference,
   leakyStep,
   leakyStepReference,
+  squaredErrorGradient,
+  squaredErrorGradientReference,
 } from "./backend.js";
 export type {
   ActivationKind,
@@ -18,9 +20,11 @@ export type {
   FloatArray,
   GemmOptions,
   GradientStepOptions,
+  GradientStepWithOptions,
   Matrix,
   Precision,
   SgdStepOptions,
+  SquaredErrorScratch,
 } from "./backend.js";
 export { createCpuBackend, createReferenceBackend } from "./cpu-backend.js";
 export type { HostMatrix } from "./cpu-backend.js";

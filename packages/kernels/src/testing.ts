@@ -12,6 +12,8 @@ import {
   leakyStep,
   leakyStepReference,
   type Matrix,
+  squaredErrorGradient,
+  squaredErrorGradientReference,
 } from "./backend.js";
 import { createReferenceBackend } from "./cpu-backend.js";
 
@@ -357,6 +359,7 @@ export async function checkBackend(backend: Backend, options: CheckBackendOption
   const k0 = 10;
   const top = values(B * k0, 0, 1, 0.3);
   const wTop = values(n1 * k0, -0.5, 0.5);
+  const addend = values(B * n1, -1, 1);
   for (const kind of ["hard-sigmoid", "sigmoid", "tanh"] as ActivationKind[]) {
     fused(`fused leakyStep ${kind} = activate, axpby, eulerStep`, (be, useFused, st, w, d, next) => {
       const a = be.matrix(B, k0, top);
@@ -405,6 +408,23 @@ export async function checkBackend(backend: Backend, options: CheckBackendOption
       for (const m of [a, wt, base, da]) be.dispose(m);
       return undefined;
     });
+    fused(`fused gradientStep ${kind} with add = gradientTail, axpby, eulerStep`, (be, useFused, st, n, d, next) => {
+      const a = be.matrix(B, k0, top);
+      const wt = be.matrix(n1, k0, wTop);
+      const base = be.matrix(B, n1, be.read(n));
+      const da = be.matrix(B, n1);
+      const m = be.matrix(B, n1, addend);
+      const options = { scale: -1, clip: activationRange(kind), add: { alpha: 0.5, m } };
+      for (let step = 0; step < 3; step++) {
+        be.copy(base, n);
+        be.gemm(a, wt, n, { transB: true, beta: 1 });
+        if (useFused) gradientStep(be, kind, st, n, da, d, next, options);
+        else gradientStepReference(be, kind, st, n, da, d, next, options);
+        be.copy(next, st);
+      }
+      for (const m2 of [a, wt, base, da, m]) be.dispose(m2);
+      return undefined;
+    });
     for (const [label, fromBase, withStep, withAct] of [
       ["n = base + a w^T", true, false, false],
       ["n += a w^T", false, false, false],
@@ -430,6 +450,23 @@ export async function checkBackend(backend: Backend, options: CheckBackendOption
         return act ?? undefined;
       });
     }
+  }
+  // The squared error's gradient, into the output (next) and added to a velocity (the work
+  // buffer), as the nudged phase runs it, for each rate and the identity.
+  const oneHot = Float64Array.from({ length: B * n1 }, (_, i) => (i % n1 === Math.floor(i / n1) % n1 ? 1 : 0));
+  for (const rate of ["hard-sigmoid", "sigmoid", "tanh", null] as (ActivationKind | null)[]) {
+    fused(`fused squaredErrorGradient ${rate ?? "identity"} = activate, axpby, activateDerivative, mul (then axpby)`, (be, useFused, st, n, _d, next) => {
+      const y = be.matrix(B, n1, oneHot);
+      const scratch = { r: be.matrix(B, n1), d: be.matrix(B, n1), g: be.matrix(B, n1) };
+      const run = useFused ? squaredErrorGradient : squaredErrorGradientReference;
+      for (let i = 0; i < 2; i++) {
+        run(be, rate, st, y, next, scratch);
+        run(be, rate, st, y, n, scratch, -0.5);
+        be.axpby(1, st, 0.25, next, st);
+      }
+      for (const m of [y, scratch.r, scratch.d, scratch.g]) be.dispose(m);
+      return undefined;
+    });
   }
   // gemm never computes in place: out the same matrix as a or b is refused, naming `out`.
   for (const [label, run] of [

@@ -15,7 +15,7 @@ import type {
   EulerStepOptions,
   FloatArray,
   GemmOptions,
-  GradientStepOptions,
+  GradientStepWithOptions,
   Matrix,
   SgdStepOptions,
 } from "./backend.js";
@@ -389,7 +389,14 @@ class WasmBackend implements Backend {
     q[o + 8] = clip ? clip[1] : Number.POSITIVE_INFINITY;
   }
 
-  gradientStep(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepOptions): void {
+  gradientStep(kind: ActivationKind, s: Matrix, n: Matrix, da: Matrix, dt: Matrix, out: Matrix, options: GradientStepWithOptions): void {
+    if (options.add !== undefined) {
+      // the fused tail, the added term, then the Euler step (the composition, with this backend's tail)
+      this.gradientTail(kind, s, n, da);
+      this.axpby(1, n, options.add.alpha, options.add.m, n);
+      this.eulerStep(s, n, dt, out, { scale: options.scale, clip: options.clip });
+      return;
+    }
     const S = s as WasmMatrix;
     const N = n as WasmMatrix;
     const A = da as WasmMatrix;
