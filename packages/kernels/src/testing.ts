@@ -392,39 +392,26 @@ export async function checkBackend(backend: Backend, options: CheckBackendOption
       for (const m of [a, wt, base, da]) be.dispose(m);
       return undefined;
     });
-    fused(`fused gradientStep ${kind} = gradientTail, eulerStep`, (be, useFused, st, n, d, next) => {
-      const a = be.matrix(B, k0, top);
-      const wt = be.matrix(n1, k0, wTop);
-      const base = be.matrix(B, n1, be.read(n));
-      const da = be.matrix(B, n1);
-      const options = { scale: -1, clip: activationRange(kind) };
-      for (let step = 0; step < 3; step++) {
-        be.copy(base, n);
-        be.gemm(a, wt, n, { transB: true, beta: 1 });
-        if (useFused) gradientStep(be, kind, st, n, da, d, next, options);
-        else gradientStepReference(be, kind, st, n, da, d, next, options);
-        be.copy(next, st);
-      }
-      for (const m of [a, wt, base, da]) be.dispose(m);
-      return undefined;
-    });
-    fused(`fused gradientStep ${kind} with add = gradientTail, axpby, eulerStep`, (be, useFused, st, n, d, next) => {
-      const a = be.matrix(B, k0, top);
-      const wt = be.matrix(n1, k0, wTop);
-      const base = be.matrix(B, n1, be.read(n));
-      const da = be.matrix(B, n1);
-      const m = be.matrix(B, n1, addend);
-      const options = { scale: -1, clip: activationRange(kind), add: { alpha: 0.5, m } };
-      for (let step = 0; step < 3; step++) {
-        be.copy(base, n);
-        be.gemm(a, wt, n, { transB: true, beta: 1 });
-        if (useFused) gradientStep(be, kind, st, n, da, d, next, options);
-        else gradientStepReference(be, kind, st, n, da, d, next, options);
-        be.copy(next, st);
-      }
-      for (const m2 of [a, wt, base, da, m]) be.dispose(m2);
-      return undefined;
-    });
+    for (const withAdd of [false, true]) {
+      const label = withAdd ? "with add = gradientTail, axpby, eulerStep" : "= gradientTail, eulerStep";
+      fused(`fused gradientStep ${kind} ${label}`, (be, useFused, st, n, d, next) => {
+        const a = be.matrix(B, k0, top);
+        const wt = be.matrix(n1, k0, wTop);
+        const base = be.matrix(B, n1, be.read(n));
+        const da = be.matrix(B, n1);
+        const m = withAdd ? be.matrix(B, n1, addend) : null;
+        const options = { scale: -1, clip: activationRange(kind), ...(m ? { add: { alpha: 0.5, m } } : {}) };
+        for (let step = 0; step < 3; step++) {
+          be.copy(base, n);
+          be.gemm(a, wt, n, { transB: true, beta: 1 });
+          if (useFused) gradientStep(be, kind, st, n, da, d, next, options);
+          else gradientStepReference(be, kind, st, n, da, d, next, options);
+          be.copy(next, st);
+        }
+        for (const x of [a, wt, base, da, ...(m ? [m] : [])]) be.dispose(x);
+        return undefined;
+      });
+    }
     for (const [label, fromBase, withStep, withAct] of [
       ["n = base + a w^T", true, false, false],
       ["n += a w^T", false, false, false],
