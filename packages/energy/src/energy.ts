@@ -89,4 +89,15 @@ export interface BoundEnergy {
   gradientStep?(state: readonly Matrix[], work: readonly Matrix[], next: readonly Matrix[], layers: LayerParity, options: EnergyStepOptions): void;
   /** dE/dW_l and dE/db_l, averaged over the batch, into `out`. */
   paramGradient(state: readonly Matrix[], out: ParamGradients, options?: ParamGradientOptions): void;
+  /**
+   * Optional: `scale` (dE/dtheta(plus) - dE/dtheta(minus)) into `out` (overwriting it), the
+   * EP estimate's difference of two states' parameter gradients, in one call so that an
+   * energy may spend fewer products on it: a term linear in the state, such as the input
+   * layer's x^T rho(s_1), needs one product of x with the difference of the activations
+   * instead of one per state. The same values as `paramGradient(plus, out, { scale })` then
+   * `paramGradient(minus, out, { scale: -scale, accumulate: true })` up to the order of the
+   * float sums; the trainer in `@hts/ep` falls back to those two calls when an energy lacks
+   * this method. `options.accumulate` is not read.
+   */
+  paramGradientDifference?(plus: readonly Matrix[], minus: readonly Matrix[], out: ParamGradients, options?: ParamGradientOptions): void;
 }

@@ -271,6 +271,34 @@ class BoundLayeredEnergy implements BoundEnergy {
       be.columnSums(a[l - 1] as Matrix, out.b[l - 1] as Matrix, scale, beta);
     }
   }
+
+  /**
+   * The first layer's weights and every layer's biases are linear in a(s_l) (x is clamped):
+   * one product of x with a(plus_1) - a(minus_1), one column sum of a(plus_l) - a(minus_l);
+   * the other weights, bilinear in two layers' activations, take two products.
+   */
+  paramGradientDifference(plus: readonly Matrix[], minus: readonly Matrix[], out: ParamGradients, options: ParamGradientOptions = {}): void {
+    const ax = this.#input();
+    const be = this.#be;
+    const scale = -(options.scale ?? 1) / this.batch;
+    const ap = this.#activations(plus);
+    let am: readonly Matrix[] = minus;
+    if (this.#rho) {
+      for (let l = 0; l < this.#L; l++) be.activate(this.#kind, minus[l] as Matrix, this.#tmp[l] as Matrix);
+      am = this.#tmp;
+    }
+    for (let l = 1; l <= this.#L; l++) {
+      const d = this.#da[l - 1] as Matrix;
+      be.axpby(1, ap[l - 1] as Matrix, -1, am[l - 1] as Matrix, d);
+      if (l === 1) {
+        be.gemm(ax, d, out.W[0] as Matrix, { transA: true, alpha: scale, beta: 0 });
+      } else {
+        be.gemm(ap[l - 2] as Matrix, ap[l - 1] as Matrix, out.W[l - 1] as Matrix, { transA: true, alpha: scale, beta: 0 });
+        be.gemm(am[l - 2] as Matrix, am[l - 1] as Matrix, out.W[l - 1] as Matrix, { transA: true, alpha: -scale, beta: 1 });
+      }
+      be.columnSums(d, out.b[l - 1] as Matrix, scale, 0);
+    }
+  }
 }
 
 function inParity(l: number, parity: LayerParity): boolean {

@@ -30,7 +30,8 @@ export interface GradientCheckOptions {
  * gradient (dE/ds_l = c_l (s_l - a'(s_l) (.) u_l) with c_l > 0 per layer, a the energy's
  * rate, or the identity when states are rates: the leaky fixed point s = rho(u) is where the
  * gradient vanishes); `drive` and `stateGradient` for odd and even layers against their
- * values for all layers; and `paramGradient`'s `scale` and `accumulate` options. Returns a
+ * values for all layers; `paramGradient`'s `scale` and `accumulate` options; and, where the
+ * energy has it, `paramGradientDifference` against two `paramGradient` calls. Returns a
  * report instead of throwing.
  */
 export function checkEnergy(energy: Energy, options: GradientCheckOptions = {}): CheckReport {
@@ -191,6 +192,26 @@ export function checkEnergy(energy: Energy, options: GradientCheckOptions = {}):
     ok: aBad < 0,
     detail: aBad < 0 ? "paramGradient({ scale: 2, accumulate: true }) adds 2 times the gradient to out" : `entry ${aBad}: ${accFlat[aBad]} vs ${prior[aBad]} + 2 x ${plain[aBad]}`,
   });
+
+  // paramGradientDifference, where the energy has it: scale (g(plus) - g(minus)), overwriting out.
+  if (bound.paramGradientDifference) {
+    const other = allocState(be, sizes, B);
+    for (const m of other) be.write(m, Array.from({ length: m.rows * m.cols }, () => lo + (hi - lo) * r()));
+    const minusGrads = allocParamGradients(be, sizes);
+    bound.paramGradient(other, minusGrads);
+    const minusFlat = flat(minusGrads);
+    const diff = allocParamGradients(be, sizes);
+    for (const m of [...diff.W, ...diff.b]) be.write(m, Array.from({ length: m.rows * m.cols }, () => 7));
+    bound.paramGradientDifference(state, other, diff, { scale: -1.5, accumulate: true });
+    const diffFlat = flat(diff);
+    const want = plain.map((v, i) => -1.5 * (v - (minusFlat[i] as number)));
+    const dBad = diffFlat.findIndex((v, i) => !near(v, want[i] as number));
+    checks.push({
+      name: "difference",
+      ok: dBad < 0,
+      detail: dBad < 0 ? "paramGradientDifference(plus, minus, out, { scale: -1.5 }) overwrites out with -1.5 (g(plus) - g(minus))" : `entry ${dBad}: ${diffFlat[dBad]} vs -1.5 x (${plain[dBad]} - ${minusFlat[dBad]})`,
+    });
+  }
   return { ok: checks.every((c) => c.ok), checks };
 }
 

@@ -133,7 +133,7 @@ try {
 import { squaredError } from "../src/index.js";
 import { checkCost, checkEnergy } from "../src/testing.js";
 
-const energyReport = checkEnergy(hopfieldEnergy()); // ok: state gradient, parameter gradient, drive, layer parity, scale, accumulate
+const energyReport = checkEnergy(hopfieldEnergy()); // ok: state gradient, parameter gradient, drive, layer parity, scale, accumulate, difference
 const costReport = checkCost(squaredError()); // ok: state gradient, scores shape
 // readme:kits:end
 

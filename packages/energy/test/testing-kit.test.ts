@@ -84,6 +84,11 @@ describe("@hts/energy/testing", () => {
     ],
     ["a parameter gradient that ignores scale", broken((inner) => ({ paramGradient: (s, out, o) => inner.paramGradient(s, out, o?.accumulate ? { accumulate: true } : {}) })), "scale"],
     ["a parameter gradient that overwrites when asked to accumulate", broken((inner) => ({ paramGradient: (s, out, o) => inner.paramGradient(s, out, { scale: o?.scale ?? 1 }) })), "accumulate"],
+    ["a gradient difference that leaves out the minus state", broken((inner) => ({ paramGradientDifference: (plus, _minus, out, o) => inner.paramGradient(plus, out, { scale: o?.scale ?? 1 }) })), "difference"],
+    ["a gradient difference that adds to out instead of overwriting it", broken((inner) => ({ paramGradientDifference: (plus, minus, out, o) => {
+      inner.paramGradient(plus, out, { scale: o?.scale ?? 1, accumulate: true });
+      inner.paramGradient(minus, out, { scale: -(o?.scale ?? 1), accumulate: true });
+    } })), "difference"],
   ];
   it.each(BROKEN)("checkEnergy fails %s", (_what, energy, check) => {
     const r = checkEnergy(energy);

@@ -1,5 +1,5 @@
 import type { BoundCost, BoundEnergy, LayerParity } from "@hts/energy";
-import { type ActivationKind, activationRange, type Backend, leakyStep, type Matrix } from "@hts/kernels";
+import { type ActivationKind, activationRange, type Backend, heldMaxAbs, leakyStep, type Matrix } from "@hts/kernels";
 import { EpError, invalid } from "./errors.js";
 
 /** The two update rules of SPEC section 3. */
@@ -247,7 +247,7 @@ export class Relaxer {
         be.activate(this.#kind, w, w);
         d = be.maxAbsDiff(w, s);
       } else {
-        d = heldMaxAbs(be.read(s), be.read(w), this.#range);
+        d = heldMaxAbs(be, s, w, this.#range[0], this.#range[1]);
       }
       if (Number.isNaN(d)) return d;
       if (d > r) r = d;
@@ -266,7 +266,7 @@ export class Relaxer {
     let r = 0;
     for (let l = 0; l < this.#work.length; l++) {
       const w = this.#work[l] as Matrix;
-      const d = this.#dynamics === "leaky" ? be.maxAbsDiff(w, this.#zeros[l] as Matrix) : heldMaxAbs(be.read(this.#next[l] as Matrix), be.read(w), this.#range);
+      const d = this.#dynamics === "leaky" ? be.maxAbsDiff(w, this.#zeros[l] as Matrix) : heldMaxAbs(be, this.#next[l] as Matrix, w, this.#range[0], this.#range[1]);
       if (Number.isNaN(d)) return d;
       if (d > r) r = d;
     }
@@ -347,16 +347,3 @@ export class Relaxer {
   }
 }
 
-/** max |g| over the entries not held at a bound: s at lo with g > 0, or s at hi with g < 0, are held. */
-function heldMaxAbs(s: ArrayLike<number>, g: ArrayLike<number>, [lo, hi]: readonly [number, number]): number {
-  let r = 0;
-  for (let i = 0; i < s.length; i++) {
-    const v = g[i] as number;
-    if (Number.isNaN(v)) return v;
-    const x = s[i] as number;
-    if ((x <= lo && v > 0) || (x >= hi && v < 0)) continue;
-    const a = Math.abs(v);
-    if (a > r) r = a;
-  }
-  return r;
-}

@@ -1,3 +1,5 @@
+import { heldMaxAbsOf } from "./host-arrays.js";
+
 /** Numeric precision of a backend's storage. */
 export type Precision = "float32" | "float64";
 
@@ -224,6 +226,13 @@ export interface Backend {
   maxAbsDiff(a: Matrix, b: Matrix): number;
   /** Index of the first non-finite entry, or -1 (read-back). */
   findNonFinite(m: Matrix): number;
+  /**
+   * Optional read-back, the gradient rule's dt-free residual of one layer: max |g| over the
+   * entries of `g` whose state in `s` is not held at a bound of [lo, hi] (s <= lo with
+   * g > 0, or s >= hi with g < 0, are held); NaN when an entry of `g` is NaN. It spares
+   * the two read-backs that {@link heldMaxAbs} makes for a backend without it.
+   */
+  heldMaxAbs?(s: Matrix, g: Matrix, lo: number, hi: number): number;
   /** Column index of the largest entry of each row (read-back). */
   argmaxRows(m: Matrix): Int32Array;
 }
@@ -351,4 +360,13 @@ export function squaredErrorGradientReference(backend: Backend, rate: Activation
     backend.mul(scratch.d, scratch.r, g);
   }
   if (alpha !== undefined) backend.axpby(1, out, alpha, g, out);
+}
+
+/**
+ * {@link Backend.heldMaxAbs} where the backend has it; else from the two matrices read back
+ * ({@link heldMaxAbsOf}).
+ */
+export function heldMaxAbs(backend: Backend, s: Matrix, g: Matrix, lo: number, hi: number): number {
+  if (backend.heldMaxAbs !== undefined) return backend.heldMaxAbs(s, g, lo, hi);
+  return heldMaxAbsOf(backend.read(s), backend.read(g), lo, hi);
 }

@@ -10,7 +10,7 @@ import type {
   SgdStepOptions,
 } from "./backend.js";
 import { KernelError, refuseGemmAlias } from "./errors.js";
-import { argmaxRowsOf, maxAbsDiffOf } from "./host-arrays.js";
+import { argmaxRowsOf, heldMaxAbsOf, maxAbsDiffOf } from "./host-arrays.js";
 import { adamStepArrays, sgdStepArrays } from "./optimizers.js";
 
 /** A matrix in host memory: the CPU backends expose their typed array as `data`. */
@@ -273,6 +273,11 @@ class CpuBackend implements Backend {
 
   maxAbsDiff(a: Matrix, b: Matrix): number {
     return maxAbsDiffOf(dataOf(a), dataOf(b));
+  }
+
+  heldMaxAbs(s: Matrix, g: Matrix, lo: number, hi: number): number {
+    if (s.rows !== g.rows || s.cols !== g.cols) throw new KernelError("HTS_SHAPE_MISMATCH", `${this.name}.heldMaxAbs: s is ${s.rows} x ${s.cols}, g is ${g.rows} x ${g.cols}`, { parameter: "g", value: [g.rows, g.cols], expected: `${s.rows} x ${s.cols}` });
+    return heldMaxAbsOf(dataOf(s), dataOf(g), lo, hi);
   }
 
   findNonFinite(m: Matrix): number {

@@ -17,6 +17,23 @@ export function maxAbsDiffOf(a: ArrayLike<number>, b: ArrayLike<number>): number
 }
 
 /**
+ * max |g[i]| over the entries not held at a bound of [lo, hi]: s[i] <= lo with g[i] > 0, or
+ * s[i] >= hi with g[i] < 0, are held; NaN as soon as a g is NaN.
+ */
+export function heldMaxAbsOf(s: ArrayLike<number>, g: ArrayLike<number>, lo: number, hi: number): number {
+  let r = 0;
+  for (let i = 0; i < g.length; i++) {
+    const v = g[i] as number;
+    if (Number.isNaN(v)) return v;
+    const x = s[i] as number;
+    if ((x <= lo && v > 0) || (x >= hi && v < 0)) continue;
+    const a = Math.abs(v);
+    if (a > r) r = a;
+  }
+  return r;
+}
+
+/**
  * Column index of the largest entry of each of `rows` rows of `cols` values, row-major from
  * `offset` (the first one on ties).
  */

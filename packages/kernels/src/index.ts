@@ -6,6 +6,7 @@ export {
   gradientStepReference,
   gradientTail,
   gradientTailReference,
+  heldMaxAbs,
   leakyStep,
   leakyStepReference,
   squaredErrorGradient,
@@ -27,6 +28,7 @@ export type {
   SquaredErrorScratch,
 } from "./backend.js";
 export { createCpuBackend, createReferenceBackend } from "./cpu-backend.js";
+export { heldMaxAbsOf } from "./host-arrays.js";
 export type { HostMatrix } from "./cpu-backend.js";
 export { AUTO_ORDER, BACKEND_PREFERENCES, createBackend } from "./create-backend.js";
 export type { BackendCandidate, BackendChoice, BackendPlatform, BackendPreference } from "./create-backend.js";

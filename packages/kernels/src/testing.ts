@@ -9,6 +9,7 @@ import {
   gradientStepReference,
   gradientTail,
   gradientTailReference,
+  heldMaxAbs,
   leakyStep,
   leakyStepReference,
   type Matrix,
@@ -16,6 +17,7 @@ import {
   squaredErrorGradientReference,
 } from "./backend.js";
 import { createReferenceBackend } from "./cpu-backend.js";
+import { heldMaxAbsOf } from "./host-arrays.js";
 
 /** One primitive checked by {@link checkBackend}. */
 export interface CheckResult {
@@ -188,6 +190,26 @@ export async function checkBackend(backend: Backend, options: CheckBackendOption
   both("dot", (be) => be.dot(pick(be, s, sr), pick(be, t, tr)), B * n1);
   both("maxAbsDiff", (be) => be.maxAbsDiff(pick(be, s, sr), pick(be, t, tr)));
   both("argmaxRows", (be) => be.argmaxRows(pick(be, t, tr)));
+  // The gradient rule's residual: states at the bounds 0 and 1 (clipped), gradients of both
+  // signs, the largest of them (2) on a state held at 0.
+  const held = values(B * n1, -0.5, 1.5).map((v) => Math.min(1, Math.max(0, v)));
+  const grad = values(B * n1);
+  held[0] = 0;
+  grad[0] = 2;
+  const [hs, hsr] = pair(B, n1, held);
+  const [hg, hgr] = pair(B, n1, grad);
+  both("heldMaxAbs", (be) => heldMaxAbs(be, pick(be, hs, hsr), pick(be, hg, hgr), 0, 1));
+  try {
+    const want = heldMaxAbsOf(held, grad, 0, 1);
+    const got = heldMaxAbs(backend, hs, hg, 0, 1);
+    const nan = Float64Array.from(grad);
+    nan[B * n1 - 1] = Number.NaN;
+    const gotNaN = heldMaxAbs(backend, hs, backend.matrix(B, n1, nan), 0, 1);
+    const ok = got === want && want < 2 && Number.isNaN(gotNaN);
+    checks.push({ name: "heldMaxAbs (exact, held entries left out, NaN)", ok, detail: ok ? `${got}, the host loop's value (the held 2 left out); NaN for a NaN gradient` : `got ${got} and ${gotNaN} for a NaN gradient, want ${want} and NaN` });
+  } catch (e) {
+    checks.push({ name: "heldMaxAbs (exact, held entries left out, NaN)", ok: false, detail: `threw: ${(e as Error).message}` });
+  }
   both("findNonFinite", (be) => {
     const m = be.matrix(2, 3, [0, 1, Number.NaN, 2, Number.POSITIVE_INFINITY, 3]);
     return be.findNonFinite(m);

@@ -14,6 +14,7 @@ export interface WasmKernels extends ExecKernels {
   nonfinite(x: number, n: number): number;
   nonzeros(x: number, n: number): number;
   maxabsdiff(a: number, b: number, n: number): number;
+  heldmaxabs(s: number, g: number, n: number, lo: number, hi: number): number;
 }
 
 /** Bytes of one WebAssembly page. */

@@ -1527,6 +1527,41 @@
       (br $l)))
     (local.get $r))
 
+;; max |g[i]| over the n entries not held at a bound of [lo, hi] (s[i] <= lo with g[i] > 0,
+  ;; or s[i] >= hi with g[i] < 0, are held): the gradient rule's dt-free residual. NaN if a
+  ;; g is NaN (a NaN is never held, and max propagates it).
+  (func (export "heldmaxabs") (param $s i32) (param $g i32) (param $n i32) (param $lo f32) (param $hi f32) (result f32)
+    (local $i i32) (local $m v128) (local $x v128) (local $v v128) (local $vlo v128) (local $vhi v128) (local $z v128)
+    (local $r f32) (local $xs f32) (local $gs f32)
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (block $done (loop $l
+      (br_if $done (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+      (local.set $x (v128.load (local.get $s)))
+      (local.set $v (v128.load (local.get $g)))
+      (local.set $m (f32x4.max (local.get $m)
+        (v128.andnot (f32x4.abs (local.get $v))
+          (v128.or (v128.and (f32x4.le (local.get $x) (local.get $vlo)) (f32x4.gt (local.get $v) (local.get $z)))
+                   (v128.and (f32x4.ge (local.get $x) (local.get $vhi)) (f32x4.lt (local.get $v) (local.get $z)))))))
+      (local.set $s (i32.add (local.get $s) (i32.const 16)))
+      (local.set $g (i32.add (local.get $g) (i32.const 16)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (local.set $r (f32.max (f32.max (f32x4.extract_lane 0 (local.get $m)) (f32x4.extract_lane 1 (local.get $m)))
+                           (f32.max (f32x4.extract_lane 2 (local.get $m)) (f32x4.extract_lane 3 (local.get $m)))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+      (local.set $xs (f32.load (local.get $s)))
+      (local.set $gs (f32.load (local.get $g)))
+      (if (i32.eqz (i32.or (i32.and (f32.le (local.get $xs) (local.get $lo)) (f32.gt (local.get $gs) (f32.const 0)))
+                           (i32.and (f32.ge (local.get $xs) (local.get $hi)) (f32.lt (local.get $gs) (f32.const 0)))))
+        (then (local.set $r (f32.max (local.get $r) (f32.abs (local.get $gs))))))
+      (local.set $s (i32.add (local.get $s) (i32.const 4)))
+      (local.set $g (i32.add (local.get $g) (i32.const 4)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (local.get $r))
+
   ;; grad_hsig followed by the gradient rule's Euler step of the same layer:
   ;; da = rho'(s), o = s - da (.) o, next = min(hi, max(lo, s + (scale dt) (.) o)).
   (func (export "grad_euler_hsig") (param $s i32) (param $o i32) (param $da i32) (param $dt i32) (param $next i32)
