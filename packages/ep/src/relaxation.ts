@@ -318,8 +318,10 @@ export class Relaxer {
         if (r < tol) break;
       }
     }
+    // A non-finite state makes the last step's size NaN or infinite (Inf - Inf, NaN - x and
+    // Inf - x are), so after a step that size alone says whether every state is finite.
     const stepSize = steps > 0 ? this.#stepSize() : 0;
-    if (Number.isNaN(stepSize) || this.#firstNonFinite() !== null) this.#locate(restart, options);
+    if (steps > 0 ? !Number.isFinite(stepSize) : this.#firstNonFinite() !== null) this.#locate(restart, options);
     if ((tol <= 0 && (options.residual ?? true)) || fromStep) residual = this.residual(beta);
     return { steps: taken, residual, stepSize };
   }

@@ -47,10 +47,11 @@ if (found.reason !== undefined && !gpuRequired()) {
       const be = found.backend as GpuBackend;
       const short = readBacksPerMinibatch(be, 5, 2, 0);
       const long = readBacksPerMinibatch(be, 60, 15, 0);
-      // Per phase (free, +beta, -beta): maxAbsDiff (the step size) and findNonFinite on 2
-      // layers; the free phase's dt-free residual (leaky rule: one maxAbsDiff per layer);
-      // then argmaxRows, the cost (dot) and findNonFinite on W1, b1, W2, b2.
-      expect(short).toBe(3 * 2 * 2 + 2 + 1 + 1 + 4);
+      // Per phase (free, +beta, -beta): maxAbsDiff (the step size, which is finite only when
+      // every state is) on 2 layers; the free phase's dt-free residual (leaky rule: one
+      // maxAbsDiff per layer); then argmaxRows, the cost (dot) and findNonFinite on W1, b1,
+      // W2, b2.
+      expect(short).toBe(3 * 2 + 2 + 1 + 1 + 4);
       expect(long).toBe(short);
     });
 
