@@ -22,6 +22,7 @@ export interface ExecKernels {
   fill(dst: number, n: number, value: number): void;
   broadcast(v: number, o: number, rows: number, cols: number): void;
   compress(a: number, m: number, k: number, lda: number, ldb: number, cnt: number, list: number): number;
+  nonzeros(x: number, n: number): number;
   gemm_sparse(cnt: number, list: number, b: number, c: number, m: number, n: number, k: number, ldc: number, alpha: number, beta: number): void;
 }
 
@@ -94,10 +95,13 @@ export function product(
   if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sk(a, b, c, 0, m, n, k, alpha, beta, list, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
   else {
-    const entries = list + ((m * 4 + 63) & ~63);
-    const nonzeros = sparse === 2 ? 0 : K.compress(a, m, k, k, n, list, entries);
-    if (sparse === 1 || (sparse === 0 && nonzeros <= SPARSE_DENSITY_MAX * m * k)) K.gemm_sparse(list, entries, b, c, m, n, k, n, alpha, beta);
-    else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
+    // Counted before compressing (a read-only pass): a dense A is not compressed in vain.
+    const compressed = sparse === 1 || (sparse === 0 && K.nonzeros(a, m * k) <= SPARSE_DENSITY_MAX * m * k);
+    if (compressed) {
+      const entries = list + ((m * 4 + 63) & ~63);
+      K.compress(a, m, k, k, n, list, entries);
+      K.gemm_sparse(list, entries, b, c, m, n, k, n, alpha, beta);
+    } else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
   }
 }
 
