@@ -62,7 +62,10 @@ export const SPARSE_K_MAX = 16;
 /** Products with at most this many output columns (and a longer inner dimension) use dot products of rows. */
 export const DOT_N_MAX = 12;
 /** Wide products whose left factor has at most this fraction of nonzeros use its compressed rows. */
-export const SPARSE_DENSITY_MAX = 0.6;
+export const SPARSE_DENSITY_MAX = 0.4;
+
+/** Rows per kernel choice of a wide product (queued blocks of rows start at multiples of it). */
+export const SPARSE_ROWS = 4;
 
 /** Bytes of the scratch `product` needs to compress an m x k left factor. */
 export function listBytes(m: number, k: number): number {
@@ -74,9 +77,10 @@ export function listBytes(m: number, k: number): number {
  * transpose (n x k) at bt (0: absent). The kernel follows the shape: one pass over a row of
  * B per nonzero of A for a short inner dimension; dot products of rows for few output
  * columns; otherwise A's rows compressed to their nonzeros (in the scratch at `list`, of
- * listBytes(m, k) bytes) when A is sparse enough, else dense panels. `sparse` settles that
- * last choice instead (1: compressed rows, 2: dense panels), so that threads sharing the rows
- * of one product all take the kernel that one thread would have taken for all of them.
+ * listBytes(m, k) bytes) where A is sparse enough, else dense panels, chosen per group of
+ * SPARSE_ROWS rows. `sparse` settles that last choice for all rows instead (1: compressed
+ * rows, 2: dense panels), so that threads sharing the rows of one product all take the
+ * kernel that one thread takes for all of them.
  */
 export function product(
   K: ExecKernels,
@@ -95,14 +99,37 @@ export function product(
   if (k <= SPARSE_K_MAX && b !== 0) K.gemm_sk(a, b, c, 0, m, n, k, alpha, beta, list, 0, 0, 0, 0, 0, 0, 0, 0, 0);
   else if ((n <= DOT_N_MAX && bt !== 0) || b === 0) K.gemm_dot(a, bt, c, m, n, k, k, k, n, alpha, beta);
   else {
-    // Counted before compressing (a read-only pass): a dense A is not compressed in vain.
-    const compressed = sparse === 1 || (sparse === 0 && K.nonzeros(a, m * k) <= SPARSE_DENSITY_MAX * m * k);
-    if (compressed) {
-      const entries = list + ((m * 4 + 63) & ~63);
-      K.compress(a, m, k, k, n, list, entries);
-      K.gemm_sparse(list, entries, b, c, m, n, k, n, alpha, beta);
-    } else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
+    if (sparse !== 0) {
+      wide(K, a, b, c, m, n, k, alpha, beta, list, sparse === 1);
+      return;
+    }
+    // Decided per group of SPARSE_ROWS rows from the nonzeros counted first (a read-only
+    // pass, so a dense A is not compressed in vain), runs of groups alike in one call: the
+    // two kernels round differently, and blocks of rows start at multiples of SPARSE_ROWS,
+    // so the kernel a row takes does not depend on how the rows are split into blocks and
+    // threads.
+    let r = 0;
+    let runSparse = false;
+    for (let g = 0; g < m; g += SPARSE_ROWS) {
+      const rows = Math.min(SPARSE_ROWS, m - g);
+      const isSparse = K.nonzeros(a + g * k * 4, rows * k) <= SPARSE_DENSITY_MAX * rows * k;
+      if (g > 0 && isSparse !== runSparse) {
+        wide(K, a + r * k * 4, b, c + r * n * 4, g - r, n, k, alpha, beta, list, runSparse);
+        r = g;
+      }
+      runSparse = isSparse;
+    }
+    wide(K, a + r * k * 4, b, c + r * n * 4, m - r, n, k, alpha, beta, list, runSparse);
   }
+}
+
+/** A wide product on m rows: A's rows compressed to their nonzeros (`compressed`), or dense panels. */
+export function wide(K: ExecKernels, a: number, b: number, c: number, m: number, n: number, k: number, alpha: number, beta: number, list: number, compressed: boolean): void {
+  if (compressed) {
+    const entries = list + ((m * 4 + 63) & ~63);
+    K.compress(a, m, k, k, n, list, entries);
+    K.gemm_sparse(list, entries, b, c, m, n, k, n, alpha, beta);
+  } else K.gemm(a, b, c, m, n, k, k, n, n, alpha, beta);
 }
 
 /**

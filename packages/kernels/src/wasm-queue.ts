@@ -187,13 +187,14 @@ export class OpQueue {
    * queued operation, run at once. The queue must be empty.
    */
   rowProduct(a: number, b: number, c: number, m: number, n: number, k: number, alpha: number, beta: number): void {
-    if (!this.shared(m)) {
-      this.product(a, b, 0, c, m, n, k, alpha, beta);
-      return;
-    }
-    // Whether A is sparse enough for compressed rows is settled here, over all of A.
+    // Whether A is sparse enough for compressed rows is settled here, over all of A, with
+    // threads or without.
     let sparse = 0;
     if (k > SPARSE_K_MAX) sparse = this.#k.nonzeros(a, m * k) <= SPARSE_DENSITY_MAX * m * k ? 1 : 2;
+    if (!this.shared(m)) {
+      product(this.#k, a, b, 0, c, m, n, k, alpha, beta, this.list(0, listBytes(m, k)), sparse);
+      return;
+    }
     const q = this.q;
     q[0] = OP_GEMM;
     q[1] = n;

@@ -43,9 +43,11 @@ import {
   runOps,
   SPARSE_DENSITY_MAX,
   SPARSE_K_MAX,
+  SPARSE_ROWS,
   SPIN_MS,
   STALL_MS,
   WAIT_SLICE_MS,
+  wide,
 } from "./wasm-exec.js";
 import type { WasmMemory } from "./wasm-module.js";
 
@@ -188,6 +190,7 @@ export function workerSource(): string {
     SPARSE_K_MAX,
     DOT_N_MAX,
     SPARSE_DENSITY_MAX,
+    SPARSE_ROWS,
     CTRL_GENERATION,
     CTRL_COUNT,
     CTRL_ROWS,
@@ -205,6 +208,7 @@ export function workerSource(): string {
   };
   return [
     ...Object.entries(constants).map(([name, value]) => `const ${name} = ${value};`),
+    wide.toString(),
     product.toString(),
     runOps.toString(),
     `const { module, memory, ctrlPtr, queuePtr, index } = workerData;
