@@ -140,11 +140,11 @@ class BoundLayeredEnergy implements BoundEnergy {
     return this.#ax;
   }
 
-  /** a(s_l) into #a (or the state itself for the primitive function). */
-  #activations(state: readonly Matrix[]): readonly Matrix[] {
+  /** a(s_l) for every layer, into `into` (#a by default), or the state itself for the primitive function. */
+  #activations(state: readonly Matrix[], into: readonly Matrix[] = this.#a): readonly Matrix[] {
     if (!this.#rho) return state;
-    for (let l = 0; l < this.#L; l++) this.#be.activate(this.#kind, state[l] as Matrix, this.#a[l] as Matrix);
-    return this.#a;
+    for (let l = 0; l < this.#L; l++) this.#be.activate(this.#kind, state[l] as Matrix, into[l] as Matrix);
+    return into;
   }
 
   /** n_l into out[l - 1] for the layers of `parity`. */
@@ -282,11 +282,7 @@ class BoundLayeredEnergy implements BoundEnergy {
     const be = this.#be;
     const scale = -(options.scale ?? 1) / this.batch;
     const ap = this.#activations(plus);
-    let am: readonly Matrix[] = minus;
-    if (this.#rho) {
-      for (let l = 0; l < this.#L; l++) be.activate(this.#kind, minus[l] as Matrix, this.#tmp[l] as Matrix);
-      am = this.#tmp;
-    }
+    const am = this.#activations(minus, this.#tmp);
     for (let l = 1; l <= this.#L; l++) {
       const d = this.#da[l - 1] as Matrix;
       be.axpby(1, ap[l - 1] as Matrix, -1, am[l - 1] as Matrix, d);

@@ -1,3 +1,4 @@
+import { KernelError } from "./errors.js";
 import { heldMaxAbsOf } from "./host-arrays.js";
 
 /** Numeric precision of a backend's storage. */
@@ -364,9 +365,12 @@ export function squaredErrorGradientReference(backend: Backend, rate: Activation
 
 /**
  * {@link Backend.heldMaxAbs} where the backend has it; else from the two matrices read back
- * ({@link heldMaxAbsOf}).
+ * ({@link heldMaxAbsOf}). `s` and `g` must have the same shape.
  */
 export function heldMaxAbs(backend: Backend, s: Matrix, g: Matrix, lo: number, hi: number): number {
+  if (s.rows !== g.rows || s.cols !== g.cols) {
+    throw new KernelError("HTS_SHAPE_MISMATCH", `heldMaxAbs: s is ${s.rows} x ${s.cols}, g is ${g.rows} x ${g.cols}`, { parameter: "g", value: [g.rows, g.cols], expected: `${s.rows} x ${s.cols}` });
+  }
   if (backend.heldMaxAbs !== undefined) return backend.heldMaxAbs(s, g, lo, hi);
   return heldMaxAbsOf(backend.read(s), backend.read(g), lo, hi);
 }

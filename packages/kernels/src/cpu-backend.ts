@@ -276,7 +276,6 @@ class CpuBackend implements Backend {
   }
 
   heldMaxAbs(s: Matrix, g: Matrix, lo: number, hi: number): number {
-    if (s.rows !== g.rows || s.cols !== g.cols) throw new KernelError("HTS_SHAPE_MISMATCH", `${this.name}.heldMaxAbs: s is ${s.rows} x ${s.cols}, g is ${g.rows} x ${g.cols}`, { parameter: "g", value: [g.rows, g.cols], expected: `${s.rows} x ${s.cols}` });
     return heldMaxAbsOf(dataOf(s), dataOf(g), lo, hi);
   }
 

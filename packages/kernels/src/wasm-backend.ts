@@ -573,9 +573,7 @@ class WasmBackend implements Backend {
   heldMaxAbs(s: Matrix, g: Matrix, lo: number, hi: number): number {
     this.#flush();
     const S = s as WasmMatrix;
-    const G = g as WasmMatrix;
-    if (S.length !== G.length) throw new KernelError("HTS_SHAPE_MISMATCH", `${this.name}.heldMaxAbs: s is ${S.rows} x ${S.cols}, g is ${G.rows} x ${G.cols}`, { parameter: "g", value: [G.rows, G.cols], expected: `${S.rows} x ${S.cols}` });
-    return this.#k.heldmaxabs(S.ptr, G.ptr, S.length, lo, hi);
+    return this.#k.heldmaxabs(S.ptr, (g as WasmMatrix).ptr, S.length, lo, hi);
   }
 
   findNonFinite(m: Matrix): number {

@@ -1527,7 +1527,7 @@
       (br $l)))
     (local.get $r))
 
-;; max |g[i]| over the n entries not held at a bound of [lo, hi] (s[i] <= lo with g[i] > 0,
+  ;; max |g[i]| over the n entries not held at a bound of [lo, hi] (s[i] <= lo with g[i] > 0,
   ;; or s[i] >= hi with g[i] < 0, are held): the gradient rule's dt-free residual. NaN if a
   ;; g is NaN (a NaN is never held, and max propagates it).
   (func (export "heldmaxabs") (param $s i32) (param $g i32) (param $n i32) (param $lo f32) (param $hi f32) (result f32)
